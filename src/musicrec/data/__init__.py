@@ -1,0 +1,1 @@
+"""Data: the dataset registry and download cache, importers, and the Catalog."""

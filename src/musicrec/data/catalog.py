@@ -1,0 +1,308 @@
+"""The Catalog: the canonical track table plus the lookups recommendation needs.
+
+Lookups (id to row, title to rows, versions, artists, genres) are built lazily from
+columns, so loading a catalog costs one Parquet read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from musicrec.data.importers.common import ImportResult
+from musicrec.data.text import base_title, fold, version_key
+from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
+
+#: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
+FUZZY_ACCEPT = 88.0
+
+
+@dataclass
+class TextMatch:
+    """The tracks a free-text query fits: the one taken first, then the alternatives."""
+
+    rows: list[int]
+    how: str  # "exact", "title-artist", "version", "fuzzy"
+    score: float = 100.0
+    alternatives: list[int] = field(default_factory=list)
+
+
+class Catalog:
+    """Tracks (canonical table) with playlist memberships and fast lookups."""
+
+    def __init__(
+        self,
+        tracks: pd.DataFrame,
+        interactions: pd.DataFrame | None = None,
+        playlists: pd.DataFrame | None = None,
+    ) -> None:
+        if tracks["track_id"].duplicated().any():
+            dup = tracks.loc[tracks["track_id"].duplicated(), "track_id"].iloc[0]
+            raise InvalidArgumentError(f"track id '{dup}' appears more than once in the catalog")
+        tracks = tracks.reset_index(drop=True)
+        if "version_key" not in tracks.columns:
+            tracks["version_key"] = pd.array(
+                [version_key(n, a) if isinstance(n, str) else None
+                 for n, a in zip(tracks["name"], tracks["artists"], strict=True)],
+                dtype="string",
+            )
+        if "title_key" not in tracks.columns:
+            tracks["title_key"] = pd.array(
+                [fold(n) if isinstance(n, str) else None for n in tracks["name"]], dtype="string"
+            )
+        self.tracks = tracks
+        self.interactions = interactions if interactions is not None else pd.DataFrame(
+            {"playlist_id": pd.Series(dtype="string"), "track_id": pd.Series(dtype="string"),
+             "weight": pd.Series(dtype="float32")}
+        )
+        self.playlists = playlists
+
+    @classmethod
+    def from_import(cls, result: ImportResult) -> Catalog:
+        """A catalog from an importer's result."""
+        return cls(result.tracks, result.interactions, result.playlists)
+
+    def __len__(self) -> int:
+        return len(self.tracks)
+
+    # ------------------------------------------------------------------ lookups
+    @cached_property
+    def _id_index(self) -> pd.Index:
+        return pd.Index(self.tracks["track_id"].astype(str))
+
+    def index_of(self, track_id: str) -> int | None:
+        """Row of ``track_id``, or None when the catalog does not hold it."""
+        pos = self._id_index.get_indexer([track_id])[0]
+        return None if pos < 0 else int(pos)
+
+    def rows_of(self, track_ids) -> np.ndarray:
+        """Rows of several ids (-1 for an unknown id)."""
+        return self._id_index.get_indexer(list(track_ids))
+
+    @cached_property
+    def version_codes(self) -> np.ndarray:
+        """Integer code per row shared by all versions of a song (unique when unknown)."""
+        keys = self.tracks["version_key"].astype(object).to_numpy()
+        codes, _ = pd.factorize(keys, use_na_sentinel=True)
+        missing = codes < 0
+        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+        return codes.astype(np.int64)
+
+    @cached_property
+    def artist_codes(self) -> np.ndarray:
+        """Integer code of each row's primary artist (unique per row when unknown)."""
+        primary = [fold(a[0]) if a is not None and len(a) else None for a in self.tracks["artists"]]
+        codes, _ = pd.factorize(pd.Series(primary, dtype=object), use_na_sentinel=True)
+        missing = codes < 0
+        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+        return codes.astype(np.int64)
+
+    def numeric(self, column: str) -> np.ndarray:
+        """A column as float64 with NaN for missing (for filters and explanations)."""
+        return self._numeric_cache(column)
+
+    def _numeric_cache(self, column: str) -> np.ndarray:
+        cache = self.__dict__.setdefault("_numeric", {})
+        if column not in cache:
+            values = self.tracks[column]
+            if str(values.dtype) == "boolean":
+                values = values.astype("Float64")
+            cache[column] = pd.to_numeric(values, errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan
+            )
+        return cache[column]
+
+    def has_values(self, column: str) -> bool:
+        """Whether any track has a value in ``column``."""
+        return column in self.tracks.columns and bool(self.tracks[column].notna().any())
+
+    # ------------------------------------------------------------------ genres
+    @cached_property
+    def _genre_rows(self) -> dict[str, np.ndarray]:
+        exploded = self.tracks["genres"].explode().dropna()
+        folded = exploded.map(fold)
+        return {
+            g: np.unique(rows.to_numpy(dtype=np.int64))
+            for g, rows in pd.Series(exploded.index, index=folded.to_numpy()).groupby(level=0)
+        }
+
+    @cached_property
+    def genre_names(self) -> list[str]:
+        """All genre names in the catalog, sorted by how many tracks carry them."""
+        counts = self.tracks["genres"].explode().dropna().value_counts()
+        return list(counts.index)
+
+    def genre_mask(self, genres: list[str]) -> np.ndarray:
+        """Boolean mask of tracks carrying any of ``genres`` (case- and accent-insensitive)."""
+        mask = np.zeros(len(self), dtype=bool)
+        for genre in genres:
+            rows = self._genre_rows.get(fold(genre))
+            if rows is None:
+                from rapidfuzz import process
+
+                close = [m[0] for m in process.extract(genre, self.genre_names, limit=5)]
+                hint = f"; closest: {', '.join(close)}" if close else ""
+                raise UnknownGenreError(f"no track has the genre '{genre}'{hint}")
+            mask[rows] = True
+        return mask
+
+    # ------------------------------------------------------------------ text
+    def label(self, row: int) -> str:
+        """"Title - Artist, Artist (year)" for messages."""
+        track = self.tracks.iloc[row]
+        name = track["name"] if isinstance(track["name"], str) else f"[untitled {track['track_id']}]"
+        artists = track["artists"]
+        by = ", ".join(artists) if artists is not None and len(artists) else "unknown artist"
+        year = track["year"]
+        return f"{name} - {by}" + ("" if pd.isna(year) else f" ({int(year)})")
+
+    @cached_property
+    def _title_rows(self) -> dict[str, list[int]]:
+        keys = self.tracks["title_key"].astype(object).to_numpy()
+        return _group_rows(keys)
+
+    @cached_property
+    def _base_rows(self) -> dict[str, list[int]]:
+        keys = self.tracks["version_key"].astype(object).to_numpy()
+        bases = np.array([k.split("|", 1)[0] if isinstance(k, str) else None for k in keys],
+                         dtype=object)
+        return _group_rows(bases)
+
+    @cached_property
+    def _popularity_rank(self) -> np.ndarray:
+        pop = self.numeric("popularity")
+        return np.nan_to_num(pop, nan=-1.0)
+
+    @cached_property
+    def _search_strings(self) -> list[str]:
+        names = self.tracks["title_key"].fillna("").astype(str)
+        artists = [
+            fold(" ".join(a)) if a is not None and len(a) else "" for a in self.tracks["artists"]
+        ]
+        return [f"{n} {a}".strip() for n, a in zip(names, artists, strict=True)]
+
+    def _artist_fits(self, row: int, artist_query: str) -> bool:
+        from rapidfuzz import fuzz
+
+        artists = self.tracks["artists"].iat[row]
+        if artists is None or not len(artists):
+            return False
+        joined = fold(" ".join(artists))
+        return any(fold(a) == artist_query for a in artists) or (
+            fuzz.token_set_ratio(artist_query, joined) >= 85
+        )
+
+    def match_text(self, text: str) -> TextMatch:
+        """Tracks that fit free text ("title" or "title - artist"), best first.
+
+        Order: exact title, then "title - artist", then a version's base title, then
+        fuzzy; within a tier, by popularity. Raises UnknownTrackError with the closest
+        candidates when nothing fits well.
+        """
+        query = fold(text)
+        if not query:
+            raise InvalidArgumentError("a seed is empty: give a title, 'title - artist' or an id")
+        tiers: list[tuple[str, list[int]]] = []
+        exact = self._title_rows.get(query, [])
+        if exact:
+            tiers.append(("exact", exact))
+        for title, artist in _splits(text):
+            t, a = fold(title), fold(artist)
+            rows = self._title_rows.get(t, []) + self._base_rows.get(t, [])
+            rows = [r for r in dict.fromkeys(rows) if self._artist_fits(r, a)]
+            if rows:
+                tiers.append(("title-artist", rows))
+                break
+        version = self._base_rows.get(base_title(text), [])
+        if version:
+            tiers.append(("version", version))
+        if tiers:
+            how, first = tiers[0]
+            ranked = self._by_popularity(first)
+            rest = [r for _, rows in tiers[1:] for r in rows]
+            alternatives = self._distinct_songs(ranked[1:] + self._by_popularity(rest), ranked[0])
+            return TextMatch([ranked[0]], how, 100.0, alternatives)
+        return self._fuzzy(text, query)
+
+    def _fuzzy(self, text: str, query: str) -> TextMatch:
+        from rapidfuzz import fuzz, process
+
+        titles = self.tracks["title_key"].fillna("").astype(str).tolist()
+        scored: dict[int, float] = {}
+        for choices, scorer in (
+            (titles, fuzz.ratio),
+            (self._search_strings, fuzz.token_sort_ratio),
+        ):
+            for _, score, row in process.extract(query, choices, scorer=scorer, limit=10):
+                scored[row] = max(scored.get(row, 0.0), float(score))
+        if not scored:
+            raise UnknownTrackError(text)
+        order = sorted(scored, key=lambda r: (-round(scored[r]), -self._popularity_rank[r]))
+        best = order[0]
+        if scored[best] < FUZZY_ACCEPT:
+            candidates = [self.label(r) for r in self._distinct_songs(order, None)[:5]]
+            raise UnknownTrackError(text, candidates, f"no track matches '{text}' well enough")
+        alternatives = [r for r in order[1:] if scored[r] >= FUZZY_ACCEPT]
+        return TextMatch([best], "fuzzy", scored[best], self._distinct_songs(alternatives, best))
+
+    def _by_popularity(self, rows: list[int]) -> list[int]:
+        rows = list(dict.fromkeys(rows))
+        return sorted(rows, key=lambda r: -self._popularity_rank[r])
+
+    def _distinct_songs(self, rows: list[int], taken: int | None) -> list[int]:
+        """Rows with versions of ``taken`` and of each other removed, order kept."""
+        codes = self.version_codes
+        seen = {codes[taken]} if taken is not None else set()
+        out = []
+        for r in rows:
+            if codes[r] not in seen:
+                seen.add(codes[r])
+                out.append(r)
+        return out
+
+    def search(self, text: str, limit: int = 10) -> pd.DataFrame:
+        """Tracks whose title or artist fit ``text``, best first, with a ``match`` score."""
+        from rapidfuzz import fuzz, process
+
+        if limit <= 0:
+            raise InvalidArgumentError(f"limit must be at least 1 (got {limit})")
+        query = fold(text)
+        if not query:
+            raise InvalidArgumentError("search text is empty")
+        hits = process.extract(
+            query, self._search_strings, scorer=fuzz.WRatio, limit=max(limit * 5, 50)
+        )
+        exact = set(self._title_rows.get(query, []))
+        scored = sorted(
+            ((100.0 if row in exact else float(score), row) for _, score, row in hits),
+            key=lambda sr: (-round(sr[0]), -self._popularity_rank[sr[1]]),
+        )[:limit]
+        rows = [r for _, r in scored]
+        out = self.tracks.iloc[rows][
+            ["track_id", "name", "artists", "album", "year", "popularity", "genres"]
+        ].copy()
+        out.insert(0, "match", [round(s, 1) for s, _ in scored])
+        return out.reset_index(drop=True)
+
+
+def _group_rows(keys: np.ndarray) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        if isinstance(key, str) and key:
+            out.setdefault(key, []).append(row)
+    return out
+
+
+def _splits(text: str) -> list[tuple[str, str]]:
+    """Ways to read text as (title, artist): split at " - " or " by ", rightmost first."""
+    import re
+
+    out = []
+    for sep in (r"\s+[-–—]\s+", r"\s+by\s+"):
+        parts = re.split(sep, text.strip())
+        for i in range(len(parts) - 1, 0, -1):
+            out.append((" - ".join(parts[:i]), " ".join(parts[i:])))
+    return out

@@ -1,0 +1,74 @@
+"""What every importer shares: reading a table file safely and the result it returns."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from musicrec.errors import DataFileError
+
+
+@dataclass
+class ImportResult:
+    """Canonical tables read from one dataset: tracks, and playlist data where known."""
+
+    tracks: pd.DataFrame
+    interactions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"playlist_id": pd.Series(dtype="string"), "track_id": pd.Series(dtype="string"),
+             "weight": pd.Series(dtype="float32")}
+        )
+    )
+    playlists: pd.DataFrame | None = None
+    sources: list[Path] = field(default_factory=list)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (all cells as text) or Parquet file; problems become DataFileError."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFileError(path, "file not found")
+    if path.is_dir():
+        raise DataFileError(path, "is a folder, not a file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return _read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=True, na_values=[""])
+    except DataFileError:
+        raise
+    except PermissionError as exc:
+        raise DataFileError(path, "cannot be read (permission denied)") from exc
+    except UnicodeDecodeError as exc:
+        raise DataFileError(path, "is not a UTF-8 text CSV file") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataFileError(path, "is empty") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise DataFileError(path, f"is not a well-formed CSV file ({exc})".strip()) from exc
+    except OSError as exc:
+        raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise DataFileError(path, f"is not a valid Parquet file ({exc})") from exc
+    return table.to_pandas()
+
+
+def parse_list_column(frame: pd.DataFrame, column: str, path, parser) -> list:
+    """Apply ``parser`` to each cell, reporting the file row of the first bad cell."""
+    out = []
+    for pos, cell in enumerate(frame[column].to_numpy()):
+        try:
+            out.append(parser(cell))
+        except ValueError as exc:
+            raise DataFileError(path, str(exc), row=pos + 2, column=column) from exc
+    return out

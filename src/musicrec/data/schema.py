@@ -1,0 +1,161 @@
+"""The canonical track table: the one shape every importer produces.
+
+One row per track. Missing values stay missing (``<NA>``/``NaN``/``None``); the feature
+space decides how to impute them. Interactions (playlist membership) live in a second
+table, never as columns of the tracks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from musicrec.errors import DataFileError
+
+AUDIO_FEATURES: tuple[str, ...] = (
+    "danceability",
+    "energy",
+    "key",
+    "loudness",
+    "mode",
+    "speechiness",
+    "acousticness",
+    "instrumentalness",
+    "liveness",
+    "valence",
+    "tempo",
+)
+
+TRACK_COLUMNS: tuple[str, ...] = (
+    "track_id",
+    "name",
+    "artists",
+    "album",
+    "year",
+    "release_date",
+    "popularity",
+    "explicit",
+    "duration_ms",
+    "genres",
+    *AUDIO_FEATURES,
+    "source",
+)
+
+LIST_COLUMNS = ("artists", "genres")
+STRING_COLUMNS = ("track_id", "name", "album", "release_date", "source")
+INTEGER_COLUMNS = ("year", "popularity", "duration_ms", "key", "mode")
+FLOAT_COLUMNS = tuple(
+    c for c in AUDIO_FEATURES if c not in INTEGER_COLUMNS
+)
+
+#: Inclusive valid ranges; a value outside is reported with its file, row and column.
+VALID_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0),
+    "energy": (0.0, 1.0),
+    "speechiness": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "popularity": (0, 100),
+    "key": (-1, 11),
+    "mode": (0, 1),
+    "tempo": (0.0, 400.0),
+    "loudness": (-80.0, 10.0),
+    "duration_ms": (0, 24 * 3600 * 1000),
+    "year": (1000, 2100),
+}
+
+INTERACTION_COLUMNS: tuple[str, ...] = ("playlist_id", "track_id", "weight")
+
+
+def year_from_release_date(dates: pd.Series) -> pd.Series:
+    """The year of ISO-like dates ("2019-06-14", "2012-05", "2012"); missing when absent."""
+    years = pd.to_numeric(dates.astype("string").str.slice(0, 4), errors="coerce")
+    return years.astype("Int64")
+
+
+def coerce_numeric(
+    frame: pd.DataFrame, column: str, path: str | Path, row_offset: int = 2
+) -> pd.Series:
+    """Column as numbers; a non-empty value that is not a number raises DataFileError.
+
+    ``row_offset`` turns a 0-based frame position into the file's row number (a CSV
+    with a header has its first data row on line 2).
+    """
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFileError(
+            path, f"'{raw.iloc[pos]}' is not a number", row=pos + row_offset, column=column
+        )
+    if column in VALID_RANGES:
+        lo, hi = VALID_RANGES[column]
+        out = values.notna() & ((values < lo) | (values > hi))
+        if out.any():
+            pos = int(np.flatnonzero(out.to_numpy())[0])
+            raise DataFileError(
+                path,
+                f"{values.iloc[pos]} is outside the valid range {lo}..{hi}",
+                row=pos + row_offset,
+                column=column,
+            )
+    return values
+
+
+def require_columns(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], path) -> None:
+    """Raise DataFileError naming the first missing column and the columns found."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        found = ", ".join(map(str, frame.columns[:30]))
+        raise DataFileError(
+            path,
+            f"missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)} (found: {found})",
+        )
+
+
+def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Return the canonical track table: all columns, canonical dtypes, column order.
+
+    Columns an importer did not provide are added as missing. Values must already be
+    validated (see :func:`coerce_numeric`); this only fixes dtypes and order.
+    """
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column in TRACK_COLUMNS:
+        values = frame[column].to_numpy() if column in frame.columns else None
+        if column in LIST_COLUMNS:
+            out[column] = (
+                pd.Series(values, dtype=object) if values is not None else [None] * len(frame)
+            )
+        elif column in STRING_COLUMNS:
+            out[column] = pd.Series(values, dtype="string") if values is not None else pd.NA
+            out[column] = out[column].astype("string")
+        elif column in INTEGER_COLUMNS:
+            series = pd.Series(values) if values is not None else pd.Series([pd.NA] * len(frame))
+            out[column] = pd.to_numeric(series, errors="coerce").round().astype("Int64")
+        elif column == "explicit":
+            series = pd.Series(values) if values is not None else pd.Series([pd.NA] * len(frame))
+            out[column] = series.map(_to_bool).astype("boolean")
+        else:
+            series = pd.Series(values) if values is not None else pd.Series([np.nan] * len(frame))
+            out[column] = pd.to_numeric(series, errors="coerce").astype("float64")
+    out["source"] = out["source"].fillna(source)
+    return out
+
+
+def _to_bool(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return pd.NA
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "1", "yes", "t"):
+            return True
+        if lowered in ("false", "0", "no", "f"):
+            return False
+        return pd.NA
+    return bool(value)

@@ -1,0 +1,60 @@
+"""Normalising titles and artist names, and recognising versions of one song.
+
+Two tracks are versions of one song when their base titles and their primary artists
+normalise to the same text: "Wonderwall - Remastered", "Wonderwall (Radio Edit)" and
+"Wonderwall (feat. X)" by Oasis all have the key ``"wonderwall|oasis"``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Words that mark a parenthesised or dashed suffix as a version, not part of the title.
+_VERSION_WORDS = (
+    r"remaster(?:ed)?|remix(?:es)?|mix|edit|version|live|feat\.?|ft\.?|featuring|with|"
+    r"acoustic|mono|stereo|demo|radio|extended|instrumental|unplugged|deluxe|bonus|"
+    r"re-?recorded|single|original|explicit|clean|cover|rework|bootleg|vip|dub|from|vs\.?"
+)
+_VERSION = re.compile(rf"\b(?:{_VERSION_WORDS})\b", re.IGNORECASE)
+_BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
+_FEAT_TAIL = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+.*$", re.IGNORECASE)
+_NON_WORD = re.compile(r"[^\w]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, turn punctuation into single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = stripped.replace("&", " and ").replace("'", "").replace("’", "")
+    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+def base_title(title: str) -> str:
+    """The title without version markers: "(feat. X)", "- Remastered 2011", "[Radio Edit]"."""
+    text = title
+
+    def drop_version_brackets(match: re.Match[str]) -> str:
+        return "" if _VERSION.search(match.group(1)) else match.group(0)
+
+    text = _BRACKETED.sub(drop_version_brackets, text)
+    # " - Remastered 2011", " - Radio Edit", " - Galantis Remix": drop from the first
+    # dash whose tail names a version.
+    parts = re.split(r"\s+[-–—]\s+", text)
+    kept = [parts[0]]
+    for part in parts[1:]:
+        if _VERSION.search(part):
+            break
+        kept.append(part)
+    text = " - ".join(kept)
+    text = _FEAT_TAIL.sub("", text)
+    folded = fold(text)
+    return folded or fold(title)
+
+
+def version_key(title: str | None, artists: list[str] | None) -> str | None:
+    """Key shared by all versions of one song; None when the title is unknown."""
+    if not title:
+        return None
+    artist = fold(artists[0]) if artists else ""
+    return f"{base_title(title)}|{artist}"

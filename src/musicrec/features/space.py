@@ -1,0 +1,180 @@
+"""FeatureSpace: the scikit-learn pipeline that turns tracks into unit vectors.
+
+Pipeline: median imputation -> StandardScaler -> per-feature weights -> L2 normalise.
+Vectors are float32 with unit norm, so cosine similarity is one matrix product. The
+fitted state is saved as JSON (no pickle) and restored into the same estimators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicrec.errors import InvalidArgumentError, ModelIntegrityError
+
+#: The seed method's numeric columns (Kaggle 1921-2020 notebooks), used where present.
+DEFAULT_FEATURES: tuple[str, ...] = (
+    "valence", "year", "acousticness", "danceability", "duration_ms", "energy", "explicit",
+    "instrumentalness", "key", "liveness", "loudness", "mode", "popularity", "speechiness",
+    "tempo",
+)
+
+
+def feature_matrix(tracks: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """Raw feature values as float64 (n, d); missing values are NaN."""
+    columns = []
+    for name in features:
+        if name not in tracks.columns:
+            raise InvalidArgumentError(f"the tracks have no column '{name}'")
+        values = tracks[name]
+        if str(values.dtype) == "boolean":
+            values = values.astype("Float64")
+        columns.append(
+            pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        )
+    return np.column_stack(columns) if columns else np.empty((len(tracks), 0))
+
+
+def apply_weights(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Multiply each standardised feature column by its weight."""
+    return matrix * weights
+
+
+def _make_pipeline(weights: np.ndarray):
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    return Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+            ("scale", StandardScaler()),
+            ("weight", FunctionTransformer(apply_weights, kw_args={"weights": weights})),
+        ]
+    )
+
+
+class FeatureSpace:
+    """Which features describe a track, with what weights, fitted to a catalog.
+
+    Parameters
+    ----------
+    features : names of canonical columns; None means :data:`DEFAULT_FEATURES` that the
+        catalog has values for.
+    weights : optional multiplier per feature after scaling (default 1.0); a larger
+        weight makes that feature count more in similarity.
+    """
+
+    def __init__(
+        self,
+        features: Sequence[str] | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        self.features = list(features) if features is not None else None
+        self.weights = dict(weights or {})
+
+    # -------------------------------------------------------------- fitting
+    def fit(self, tracks: pd.DataFrame) -> FeatureSpace:
+        """Choose the present features and fit imputation and scaling on ``tracks``."""
+        if self.features is None:
+            chosen = [
+                f for f in DEFAULT_FEATURES if f in tracks.columns and tracks[f].notna().any()
+            ]
+        else:
+            unknown = [f for f in self.features if f not in tracks.columns]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"unknown feature{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                    f"known: {', '.join(DEFAULT_FEATURES)}"
+                )
+            empty = [f for f in self.features if not tracks[f].notna().any()]
+            if empty:
+                raise InvalidArgumentError(f"no track has a value for {', '.join(empty)}")
+            chosen = list(dict.fromkeys(self.features))
+        if not chosen:
+            raise InvalidArgumentError("no feature columns with values to build vectors from")
+        bad = [w for w in self.weights if w not in chosen]
+        if bad:
+            raise InvalidArgumentError(f"weight given for feature(s) not used: {', '.join(bad)}")
+        for name, weight in self.weights.items():
+            if not np.isfinite(weight) or weight < 0:
+                raise InvalidArgumentError(f"weight of {name} must be >= 0 (got {weight})")
+        self.features_ = chosen
+        self.weights_ = np.array([float(self.weights.get(f, 1.0)) for f in chosen])
+        self.pipeline_ = _make_pipeline(self.weights_)
+        self.pipeline_.fit(feature_matrix(tracks, chosen))
+        return self
+
+    def transform(self, tracks: pd.DataFrame) -> np.ndarray:
+        """Unit-norm float32 vectors (n, d) for ``tracks``."""
+        return normalize_rows(self.scaled(tracks))
+
+    def scaled(self, tracks: pd.DataFrame) -> np.ndarray:
+        """Imputed, standardised, weighted values (n, d), before normalising."""
+        return self.pipeline_.transform(feature_matrix(tracks, self.features_))
+
+    def fit_transform(self, tracks: pd.DataFrame) -> np.ndarray:
+        """Fit on ``tracks`` and return their vectors."""
+        return self.fit(tracks).transform(tracks)
+
+    @property
+    def medians_(self) -> np.ndarray:
+        """Imputation values per feature, in original units."""
+        return self.pipeline_.named_steps["impute"].statistics_
+
+    # -------------------------------------------------------------- JSON
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted state as plain JSON-able data."""
+        scaler = self.pipeline_.named_steps["scale"]
+        return {
+            "features": self.features_,
+            "weights": self.weights_.tolist(),
+            "configured_features": self.features,
+            "configured_weights": self.weights,
+            "impute_median": self.medians_.tolist(),
+            "scale_mean": scaler.mean_.tolist(),
+            "scale_scale": scaler.scale_.tolist(),
+            "scale_var": scaler.var_.tolist(),
+            "n_samples_seen": int(scaler.n_samples_seen_),
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> FeatureSpace:
+        """Restore a fitted FeatureSpace from :meth:`to_dict` output."""
+        try:
+            features = [str(f) for f in state["features"]]
+            d = len(features)
+            arrays = {
+                k: np.asarray(state[k], dtype="float64")
+                for k in ("weights", "impute_median", "scale_mean", "scale_scale", "scale_var")
+            }
+            if any(a.shape != (d,) for a in arrays.values()):
+                raise ValueError("array lengths do not match the feature list")
+            space = cls(state.get("configured_features"), state.get("configured_weights"))
+            space.features_ = features
+            space.weights_ = arrays["weights"]
+            # Restore through the estimators' public fit: data whose median is the saved
+            # median, and two rows whose mean and variance are the saved ones.
+            pipeline = _make_pipeline(space.weights_)
+            median, mean, std = arrays["impute_median"], arrays["scale_mean"], np.sqrt(
+                arrays["scale_var"]
+            )
+            pipeline.named_steps["impute"].fit(np.vstack([median, median]))
+            pipeline.named_steps["scale"].fit(np.vstack([mean - std, mean + std]))
+            pipeline.named_steps["weight"].fit(np.zeros((1, d)))
+            space.pipeline_ = pipeline
+            pipeline.transform(arrays["impute_median"][None, :])  # fails now, not later
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelIntegrityError(f"the saved feature space is not valid ({exc})") from exc
+        return space
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero), as float32."""
+    matrix = np.asarray(matrix, dtype="float64")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (matrix / norms).astype("float32")
