@@ -70,17 +70,28 @@ class Catalog:
 
     # ------------------------------------------------------------------ lookups
     @cached_property
-    def _id_index(self) -> pd.Index:
-        return pd.Index(self.tracks["track_id"].astype(str))
+    def _id_rows(self) -> dict[str, int]:
+        return {str(t): i for i, t in enumerate(self.tracks["track_id"])}
 
     def index_of(self, track_id: str) -> int | None:
         """Row of ``track_id``, or None when the catalog does not hold it."""
-        pos = self._id_index.get_indexer([track_id])[0]
-        return None if pos < 0 else int(pos)
+        return self._id_rows.get(track_id)
+
+    def column(self, name: str) -> np.ndarray:
+        """A column as an object array (None for missing), for fast per-row reads."""
+        cache = self.__dict__.setdefault("_columns", {})
+        if name not in cache:
+            values = self.tracks[name].astype(object).to_numpy()
+            cache[name] = np.array(
+                [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+                 for v in values],
+                dtype=object,
+            )
+        return cache[name]
 
     def rows_of(self, track_ids) -> np.ndarray:
         """Rows of several ids (-1 for an unknown id)."""
-        return self._id_index.get_indexer(list(track_ids))
+        return np.array([self._id_rows.get(t, -1) for t in track_ids], dtype=np.int64)
 
     @cached_property
     def version_codes(self) -> np.ndarray:
@@ -152,12 +163,13 @@ class Catalog:
     # ------------------------------------------------------------------ text
     def label(self, row: int) -> str:
         """"Title - Artist, Artist (year)" for messages."""
-        track = self.tracks.iloc[row]
-        name = track["name"] if isinstance(track["name"], str) else f"[untitled {track['track_id']}]"
-        artists = track["artists"]
+        name = self.column("name")[row]
+        if name is None:
+            name = f"[untitled {self.column('track_id')[row]}]"
+        artists = self.column("artists")[row]
         by = ", ".join(artists) if artists is not None and len(artists) else "unknown artist"
-        year = track["year"]
-        return f"{name} - {by}" + ("" if pd.isna(year) else f" ({int(year)})")
+        year = self.column("year")[row]
+        return f"{name} - {by}" + ("" if year is None else f" ({int(year)})")
 
     @cached_property
     def _title_rows(self) -> dict[str, list[int]]:
@@ -187,7 +199,7 @@ class Catalog:
     def _artist_fits(self, row: int, artist_query: str) -> bool:
         from rapidfuzz import fuzz
 
-        artists = self.tracks["artists"].iat[row]
+        artists = self.column("artists")[row]
         if artists is None or not len(artists):
             return False
         joined = fold(" ".join(artists))

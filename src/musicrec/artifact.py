@@ -1,0 +1,232 @@
+"""A built model is a directory: catalog as Parquet, vectors as .npy, feature space as JSON.
+
+``manifest.json`` records the format version, library versions, row counts, the
+sources the model was built from and the sha256 of every file. The directory is
+written under a temporary name and renamed into place, so a crash never leaves half a
+model; loading verifies the manifest and refuses anything that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from musicrec.data.catalog import Catalog
+from musicrec.errors import ModelIntegrityError, ModelNotFoundError
+from musicrec.features.space import FeatureSpace
+
+FORMAT = "musicrec-model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TRACKS = "tracks.parquet"
+INTERACTIONS = "interactions.parquet"
+PLAYLISTS = "playlists.parquet"
+VECTORS = "vectors.npy"
+FEATURE_SPACE = "feature_space.json"
+
+
+@dataclass
+class Model:
+    """A loaded model: catalog, fitted feature space, vectors (memory-mapped), manifest."""
+
+    catalog: Catalog
+    space: FeatureSpace
+    vectors: np.ndarray
+    manifest: dict[str, Any]
+    path: Path | None = None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _library_versions() -> dict[str, str]:
+    import platform
+
+    import pyarrow
+    import sklearn
+
+    import musicrec
+
+    return {
+        "musicrec": musicrec.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "pyarrow": pyarrow.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def build_model(
+    catalog: Catalog,
+    directory: str | Path,
+    space: FeatureSpace | None = None,
+    *,
+    dataset: str = "custom",
+    sources: list[Path] | None = None,
+) -> Model:
+    """Fit the feature space on ``catalog`` and write the model directory atomically."""
+    directory = Path(directory)
+    space = space if space is not None else FeatureSpace()
+    vectors = space.fit_transform(catalog.tracks)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        catalog.tracks.to_parquet(staging / TRACKS, index=False)
+        catalog.interactions.to_parquet(staging / INTERACTIONS, index=False)
+        files = [TRACKS, INTERACTIONS, VECTORS, FEATURE_SPACE]
+        if catalog.playlists is not None:
+            catalog.playlists.to_parquet(staging / PLAYLISTS, index=False)
+            files.append(PLAYLISTS)
+        np.save(staging / VECTORS, vectors, allow_pickle=False)
+        (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "dataset": dataset,
+            "libraries": _library_versions(),
+            "counts": {
+                "tracks": len(catalog),
+                "interactions": len(catalog.interactions),
+                "playlists": 0 if catalog.playlists is None else len(catalog.playlists),
+                "features": len(space.features_),
+            },
+            "features": space.features_,
+            "sources": [source_fingerprint(p) for p in (sources or [])],
+            "files": {
+                name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
+                for name in files
+            },
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        _swap_into_place(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_model(directory)
+
+
+def _swap_into_place(staging: Path, directory: Path) -> None:
+    """Rename ``staging`` to ``directory``, replacing an old model only once all is written."""
+    old = None
+    if directory.exists():
+        old = directory.with_name(f".{directory.name}.old-{os.getpid()}-{time.time_ns()}")
+        os.rename(directory, old)
+    try:
+        os.rename(staging, directory)
+    except BaseException:
+        if old is not None:
+            os.rename(old, directory)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def source_fingerprint(path: Path) -> dict[str, Any]:
+    """What identifies a source file: path, size, modification time and sha256."""
+    path = Path(path)
+    stat = path.stat()
+    return {
+        "path": str(path.resolve()),
+        "name": path.name,
+        "bytes": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": sha256_file(path),
+    }
+
+
+def sources_match(manifest: dict[str, Any], paths: list[Path]) -> bool:
+    """Whether the model was built from these files, unchanged (cheap check first)."""
+    recorded = {s["name"]: s for s in manifest.get("sources", [])}
+    if set(recorded) != {Path(p).name for p in paths}:
+        return False
+    for path in paths:
+        entry = recorded[Path(path).name]
+        stat = Path(path).stat()
+        if stat.st_size != entry["bytes"]:
+            return False
+        if stat.st_mtime_ns != entry["mtime_ns"] and sha256_file(Path(path)) != entry["sha256"]:
+            return False
+    return True
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of a model directory, checked for format and version."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not directory.is_dir():
+        raise ModelNotFoundError(f"no model at {directory}; build one with 'musicrec build'")
+    if not path.is_file():
+        raise ModelIntegrityError(f"{directory} is not a musicrec model ({MANIFEST} is missing)")
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelIntegrityError(f"{path} is not valid JSON; rebuild the model") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelIntegrityError(f"{directory} is not a musicrec model")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelIntegrityError(
+            f"the model at {directory} has format version {manifest.get('format_version')}, "
+            f"this musicrec reads version {FORMAT_VERSION}; rebuild it with 'musicrec build'"
+        )
+    return manifest
+
+
+def load_model(directory: str | Path, *, verify: bool = True) -> Model:
+    """Load a model directory; with ``verify`` every file's sha256 is checked first."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    files = manifest.get("files", {})
+    for name in (TRACKS, INTERACTIONS, VECTORS, FEATURE_SPACE):
+        if name not in files:
+            raise ModelIntegrityError(f"the manifest of {directory} does not list {name}")
+    for name, entry in files.items():
+        path = directory / name
+        if not path.is_file():
+            raise ModelIntegrityError(f"the model at {directory} is missing {name}; rebuild it")
+        if path.stat().st_size != entry["bytes"] or (
+            verify and sha256_file(path) != entry["sha256"]
+        ):
+            raise ModelIntegrityError(
+                f"{name} in {directory} does not match its checksum in {MANIFEST}: the model "
+                "was changed or damaged after it was built. Rebuild it with 'musicrec build'."
+            )
+    try:
+        tracks = pd.read_parquet(directory / TRACKS)
+        interactions = pd.read_parquet(directory / INTERACTIONS)
+        playlists = (
+            pd.read_parquet(directory / PLAYLISTS) if PLAYLISTS in files else None
+        )
+        vectors = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
+        space = FeatureSpace.from_dict(json.loads((directory / FEATURE_SPACE).read_text()))
+    except ModelIntegrityError:
+        raise
+    except Exception as exc:  # a file that passed the checksum but cannot be read
+        raise ModelIntegrityError(f"the model at {directory} cannot be read ({exc})") from exc
+    for column in ("artists", "genres"):
+        tracks[column] = [None if v is None else list(v) for v in tracks[column]]
+    counts = manifest.get("counts", {})
+    if vectors.shape != (len(tracks), len(space.features_)) or counts.get("tracks") != len(tracks):
+        raise ModelIntegrityError(
+            f"the model at {directory} is inconsistent: {vectors.shape[0]} vectors for "
+            f"{len(tracks)} tracks; rebuild it"
+        )
+    catalog = Catalog(tracks, interactions, playlists)
+    return Model(catalog, space, vectors, manifest, directory)

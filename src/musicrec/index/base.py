@@ -1,0 +1,27 @@
+"""The Index interface every backend (exact now, approximate later) implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class Index(ABC):
+    """Finds the rows most similar (cosine) to query vectors.
+
+    ``search`` takes a batch as readily as one query: ``queries`` is (m, d), ``allowed``
+    is None, (n,) shared by all queries, or (m, n) one mask per query. It returns
+    ``(rows, scores)``, both (m, k), best first; where fewer than k rows are allowed,
+    the tail holds row -1 and score -inf.
+    """
+
+    @abstractmethod
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows and scores per query."""
+
+    @abstractmethod
+    def similarity(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+        """Cosine similarities between two sets of indexed rows, (len(a), len(b))."""

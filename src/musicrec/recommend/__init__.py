@@ -1,0 +1,1 @@
+"""Recommendation: seeds -> query -> candidates -> filters -> rerank -> explanations."""

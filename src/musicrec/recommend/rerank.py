@@ -1,0 +1,69 @@
+"""Rerank steps after retrieval: one song per version, per-artist cap, MMR diversity.
+
+Each step has one job, in the style of a troi playlist chain: candidates in, fewer or
+reordered candidates out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def one_per_song(rows: np.ndarray, version_codes: np.ndarray) -> np.ndarray:
+    """Keep the first (best) candidate of each song; later versions are dropped."""
+    _, first = np.unique(version_codes[rows], return_index=True)
+    return rows[np.sort(first)]
+
+
+def select(
+    rows: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    artist_codes: np.ndarray,
+    artist_cap: int | None,
+    mmr_lambda: float,
+    similarity: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> list[int]:
+    """Pick k positions of ``rows`` (best-first candidates) by MMR under an artist cap.
+
+    MMR: each step takes the candidate maximising
+    ``lambda * score - (1 - lambda) * max similarity to those already taken``; lambda = 1
+    keeps the plain ranking. Candidates past the artist cap are only used to backfill
+    when too few others remain.
+    """
+    n = len(rows)
+    if n == 0 or k <= 0:
+        return []
+    artists = artist_codes[rows]
+    taken: list[int] = []
+    per_artist: dict[int, int] = {}
+    available = np.ones(n, dtype=bool)
+    blocked = np.zeros(n, dtype=bool)  # artist already at its cap
+    diversify = mmr_lambda < 1.0
+    objective = scores.astype(np.float64)
+    if diversify:
+        pair_sim = similarity(rows, rows).astype(np.float64)
+        max_sim = np.full(n, -np.inf)
+    while len(taken) < k:
+        eligible = available & ~blocked
+        if not eligible.any():
+            break
+        if diversify and taken:
+            mmr = mmr_lambda * objective - (1.0 - mmr_lambda) * max_sim
+            pick = int(np.flatnonzero(eligible)[np.argmax(mmr[eligible])])
+        else:
+            pick = int(np.argmax(eligible))  # candidates are best-first
+        taken.append(pick)
+        available[pick] = False
+        artist = int(artists[pick])
+        per_artist[artist] = per_artist.get(artist, 0) + 1
+        if artist_cap is not None and per_artist[artist] >= artist_cap:
+            blocked |= artists == artist
+        if diversify:
+            max_sim = np.maximum(max_sim, pair_sim[pick])
+    if len(taken) < k:  # backfill with capped candidates, best first
+        rest = np.flatnonzero(available)
+        taken.extend(int(i) for i in rest[: k - len(taken)])
+    return taken

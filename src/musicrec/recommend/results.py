@@ -1,0 +1,67 @@
+"""What a recommendation returns: ranked, scored, explained tracks, and the seeds used."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from musicrec.recommend.seeds import ResolvedSeed
+
+
+@dataclass
+class Reason:
+    """One feature that made a track close: its value and the seeds' (original units)."""
+
+    feature: str
+    value: float
+    seed_value: float
+    text: str
+
+
+@dataclass
+class Result:
+    """One recommended track."""
+
+    rank: int
+    track_id: str
+    name: str | None
+    artists: list[str]
+    album: str | None
+    year: int | None
+    popularity: int | None
+    genres: list[str]
+    score: float
+    why: str
+    reasons: list[Reason] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict."""
+        return asdict(self)
+
+
+@dataclass
+class Recommendation:
+    """Results for one seed set, with the resolved seeds and notices for the user."""
+
+    seeds: list[ResolvedSeed]
+    negatives: list[ResolvedSeed]
+    results: list[Result]
+    notices: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self):
+        return iter(self.results)
+
+    def to_records(self) -> list[dict]:
+        """Results as a list of plain dicts (the JSON output)."""
+        return [r.to_dict() for r in self.results]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Results as a DataFrame, one row per track."""
+        columns = ["rank", "track_id", "name", "artists", "album", "year", "popularity",
+                   "genres", "score", "why"]
+        return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.results],
+                            columns=columns)

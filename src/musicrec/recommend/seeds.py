@@ -1,0 +1,117 @@
+"""Seeds: what a user names (id, Spotify URL/URI, "title - artist") and how it resolves."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from musicrec.data.catalog import Catalog
+from musicrec.errors import InvalidArgumentError, UnknownTrackError
+
+_SPOTIFY_ID = r"[0-9A-Za-z]{22}"
+_URL = re.compile(
+    rf"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{{2}}(?:-[a-z]{{2}})?/|embed/)?track/"
+    rf"({_SPOTIFY_ID})(?:[/?#].*)?$",
+    re.IGNORECASE,
+)
+_URI = re.compile(rf"^spotify:track:({_SPOTIFY_ID})$")
+_BARE = re.compile(rf"^{_SPOTIFY_ID}$")
+_WEIGHT = re.compile(r"^(.*?):\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))$")
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed as given: free text, a track id or a Spotify URL/URI, with a weight > 0."""
+
+    query: str
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query, str) or not self.query.strip():
+            raise InvalidArgumentError(
+                "a seed is empty: give a title, 'title - artist', a track id or a Spotify link"
+            )
+        if not math.isfinite(self.weight) or self.weight <= 0:
+            raise InvalidArgumentError(
+                f"seed weight must be a number above 0 (got {self.weight} for '{self.query}')"
+            )
+
+
+def parse_seed(spec: str) -> Seed:
+    """Parse "QUERY" or "QUERY:WEIGHT" (a trailing number after the last colon)."""
+    match = _WEIGHT.match(spec.strip())
+    if match and match.group(1).strip():
+        return Seed(match.group(1).strip(), float(match.group(2)))
+    return Seed(spec.strip())
+
+
+def as_seed(value: str | Seed) -> Seed:
+    """A Seed from a Seed or a plain string (weight 1)."""
+    return value if isinstance(value, Seed) else Seed(value)
+
+
+def spotify_track_id(text: str) -> str | None:
+    """The track id in a Spotify track URL or URI, or None when text is neither."""
+    text = text.strip()
+    for pattern in (_URL, _URI):
+        match = pattern.match(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+@dataclass
+class ResolvedSeed:
+    """A seed matched to a catalog row, with how it matched and what else would fit."""
+
+    seed: Seed
+    row: int
+    track_id: str
+    label: str
+    how: str  # "id", "spotify-link", "exact", "title-artist", "version", "fuzzy"
+    score: float = 100.0
+    alternatives: list[str] = field(default_factory=list)
+
+    def notice(self) -> str | None:
+        """A sentence for the user when the match was not unambiguous, else None."""
+        if self.how == "fuzzy":
+            text = (f"'{self.seed.query}' is not an exact title; took the closest match: "
+                    f"{self.label} (similarity {self.score:.0f})")
+        elif self.alternatives:
+            text = f"'{self.seed.query}': took {self.label}"
+        else:
+            return None
+        if self.alternatives:
+            text += "; also fits: " + "; ".join(self.alternatives[:4])
+            if len(self.alternatives) > 4:
+                text += f" (+{len(self.alternatives) - 4} more)"
+            text += ". Write 'title - artist' or give the track id to choose."
+        return text
+
+
+def resolve_seed(catalog: Catalog, seed: Seed) -> ResolvedSeed:
+    """Find the catalog track a seed names; UnknownTrackError when none fits."""
+    query = seed.query.strip()
+    link_id = spotify_track_id(query)
+    if link_id is not None:
+        row = catalog.index_of(link_id)
+        if row is None:
+            raise UnknownTrackError(
+                query, reason=f"Spotify track {link_id} is not in the catalog"
+            )
+        return ResolvedSeed(seed, row, link_id, catalog.label(row), "spotify-link")
+    row = catalog.index_of(query)
+    if row is not None:
+        return ResolvedSeed(seed, row, query, catalog.label(row), "id")
+    match = catalog.match_text(query)
+    row = match.rows[0]
+    return ResolvedSeed(
+        seed,
+        row,
+        str(catalog.column("track_id")[row]),
+        catalog.label(row),
+        match.how,
+        match.score,
+        [catalog.label(r) for r in match.alternatives],
+    )

@@ -1,0 +1,156 @@
+"""Getting a ready Recommender: find the data, build the model if needed, load it.
+
+This is the one place that joins the registry, importers, feature space and model
+directory; the CLI and REST service call it rather than repeating the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from musicrec.artifact import Model, build_model, load_model, read_manifest, sources_match
+from musicrec.data.catalog import Catalog
+from musicrec.data.download import ByteProgress
+from musicrec.data.registry import DEFAULT_DATASET, default_cache_dir, get_dataset, locate_files
+from musicrec.errors import InvalidArgumentError
+from musicrec.features.space import FeatureSpace
+from musicrec.recommend.recommender import Recommender
+
+StepCallback = Callable[[str], None]
+
+
+@dataclass
+class Progress:
+    """Optional callbacks a front end passes to show long steps."""
+
+    step: StepCallback | None = None
+    download: ByteProgress | None = None
+
+    def say(self, message: str) -> None:
+        if self.step is not None:
+            self.step(message)
+
+
+def model_dir(name: str, cache_dir: Path | None = None) -> Path:
+    """Where the model called ``name`` lives in the cache."""
+    if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+        raise InvalidArgumentError(
+            f"bad model name '{name}': use letters, digits, '-', '_' or '.'"
+        )
+    return (cache_dir or default_cache_dir()) / "models" / name
+
+
+def build_dataset_model(
+    dataset: str = DEFAULT_DATASET,
+    *,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    features: Sequence[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    progress: Progress | None = None,
+) -> Model:
+    """Import a registered dataset and build its model into the cache."""
+    progress = progress or Progress()
+    spec = get_dataset(dataset)
+    cache_dir = cache_dir or default_cache_dir()
+    paths = locate_files(spec, data_dir, cache_dir, progress.download)
+    progress.say(f"Reading {spec.description}")
+    result = spec.reader(paths)
+    progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
+    return build_model(
+        Catalog.from_import(result),
+        model_dir(dataset, cache_dir),
+        FeatureSpace(features, weights),
+        dataset=dataset,
+        sources=result.sources,
+    )
+
+
+def ensure_model(
+    dataset: str = DEFAULT_DATASET,
+    *,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Model:
+    """The dataset's model, built on first use or when its source files changed.
+
+    Models of registered datasets are rebuilt when stale; a model made by
+    ``musicrec import`` (not a registered dataset) is loaded as it is.
+    """
+    progress = progress or Progress()
+    directory = model_dir(dataset, cache_dir)
+    if not directory.exists():
+        if dataset not in _registered():
+            get_dataset(dataset)  # raises: unknown dataset, listing the known ones
+        progress.say(f"No model for '{dataset}' yet: building it (once)")
+        return build_dataset_model(
+            dataset, data_dir=data_dir, cache_dir=cache_dir, progress=progress
+        )
+    manifest = read_manifest(directory)
+    if dataset in _registered():
+        spec = get_dataset(dataset)
+        paths = [p for p in locate_files(spec, data_dir, cache_dir or default_cache_dir(),
+                                         progress.download).values() if p is not None]
+        used = [p for p in paths if p.name in {s["name"] for s in manifest.get("sources", [])}]
+        if not sources_match(manifest, used or paths):
+            progress.say(f"The data for '{dataset}' changed: rebuilding the model")
+            space = manifest.get("features")
+            return build_dataset_model(
+                dataset, data_dir=data_dir, cache_dir=cache_dir, progress=progress,
+                features=space,
+            )
+    return load_model(directory)
+
+
+def _registered() -> set[str]:
+    from musicrec.data.registry import DATASETS
+
+    return set(DATASETS)
+
+
+def open_recommender(
+    dataset: str = DEFAULT_DATASET,
+    *,
+    model_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Recommender:
+    """A Recommender over a model directory, or over a dataset's (built on first use)."""
+    if model_path is not None:
+        return Recommender(load_model(model_path))
+    model = ensure_model(
+        dataset,
+        data_dir=Path(data_dir) if data_dir is not None else None,
+        cache_dir=Path(cache_dir) if cache_dir is not None else None,
+        progress=progress,
+    )
+    return Recommender(model)
+
+
+def import_file(
+    path: str | Path,
+    mapping: Mapping[str, str],
+    name: str,
+    *,
+    cache_dir: Path | None = None,
+    features: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Model:
+    """Import any CSV/Parquet (through ``mapping``) and build a model called ``name``."""
+    from musicrec.data.importers.mapped import read_mapped
+
+    progress = progress or Progress()
+    if name in _registered():
+        raise InvalidArgumentError(f"'{name}' is a built-in dataset name; choose another --name")
+    target = model_dir(name, cache_dir)
+    progress.say(f"Reading {path}")
+    result = read_mapped(path, dict(mapping), source=name)
+    progress.say(f"Fitting features and writing model '{name}' ({len(result.tracks):,} tracks)")
+    return build_model(
+        Catalog.from_import(result), target, FeatureSpace(features), dataset=name,
+        sources=result.sources,
+    )
