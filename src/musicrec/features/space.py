@@ -104,9 +104,23 @@ class FeatureSpace:
                 raise InvalidArgumentError(f"weight of {name} must be >= 0 (got {weight})")
         self.features_ = chosen
         self.weights_ = np.array([float(self.weights.get(f, 1.0)) for f in chosen])
-        self.pipeline_ = _make_pipeline(self.weights_)
-        self.pipeline_.fit(feature_matrix(tracks, chosen))
+        pipeline = _make_pipeline(self.weights_)
+        pipeline.fit(feature_matrix(tracks, chosen))
+        scaler = pipeline.named_steps["scale"]
+        self.median_ = pipeline.named_steps["impute"].statistics_
+        self.mean_, self.scale_, self.var_ = scaler.mean_, scaler.scale_, scaler.var_
+        self.n_samples_seen_ = int(scaler.n_samples_seen_)
+        self._pipeline = pipeline
         return self
+
+    @property
+    def pipeline_(self):
+        """The fitted scikit-learn Pipeline (rebuilt from saved values after loading)."""
+        if getattr(self, "_pipeline", None) is None:
+            self._pipeline = _restore_pipeline(
+                self.weights_, self.median_, self.mean_, self.var_
+            )
+        return self._pipeline
 
     def transform(self, tracks: pd.DataFrame) -> np.ndarray:
         """Unit-norm float32 vectors (n, d) for ``tracks``."""
@@ -120,56 +134,60 @@ class FeatureSpace:
         """Fit on ``tracks`` and return their vectors."""
         return self.fit(tracks).transform(tracks)
 
-    @property
-    def medians_(self) -> np.ndarray:
-        """Imputation values per feature, in original units."""
-        return self.pipeline_.named_steps["impute"].statistics_
-
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
         """The fitted state as plain JSON-able data."""
-        scaler = self.pipeline_.named_steps["scale"]
         return {
             "features": self.features_,
             "weights": self.weights_.tolist(),
             "configured_features": self.features,
             "configured_weights": self.weights,
-            "impute_median": self.medians_.tolist(),
-            "scale_mean": scaler.mean_.tolist(),
-            "scale_scale": scaler.scale_.tolist(),
-            "scale_var": scaler.var_.tolist(),
-            "n_samples_seen": int(scaler.n_samples_seen_),
+            "impute_median": self.median_.tolist(),
+            "scale_mean": self.mean_.tolist(),
+            "scale_scale": self.scale_.tolist(),
+            "scale_var": self.var_.tolist(),
+            "n_samples_seen": self.n_samples_seen_,
         }
 
     @classmethod
     def from_dict(cls, state: Mapping[str, Any]) -> FeatureSpace:
-        """Restore a fitted FeatureSpace from :meth:`to_dict` output."""
+        """Restore a fitted FeatureSpace from :meth:`to_dict` output.
+
+        scikit-learn is imported only when the pipeline is first needed (to embed a
+        track that is not in the catalog), so loading a model stays fast.
+        """
         try:
             features = [str(f) for f in state["features"]]
-            d = len(features)
             arrays = {
                 k: np.asarray(state[k], dtype="float64")
                 for k in ("weights", "impute_median", "scale_mean", "scale_scale", "scale_var")
             }
-            if any(a.shape != (d,) for a in arrays.values()):
+            if any(a.shape != (len(features),) for a in arrays.values()):
                 raise ValueError("array lengths do not match the feature list")
+            if not all(np.isfinite(a).all() for a in arrays.values()):
+                raise ValueError("non-finite values")
             space = cls(state.get("configured_features"), state.get("configured_weights"))
             space.features_ = features
             space.weights_ = arrays["weights"]
-            # Restore through the estimators' public fit: data whose median is the saved
-            # median, and two rows whose mean and variance are the saved ones.
-            pipeline = _make_pipeline(space.weights_)
-            median, mean, std = arrays["impute_median"], arrays["scale_mean"], np.sqrt(
-                arrays["scale_var"]
-            )
-            pipeline.named_steps["impute"].fit(np.vstack([median, median]))
-            pipeline.named_steps["scale"].fit(np.vstack([mean - std, mean + std]))
-            pipeline.named_steps["weight"].fit(np.zeros((1, d)))
-            space.pipeline_ = pipeline
-            pipeline.transform(arrays["impute_median"][None, :])  # fails now, not later
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            space.median_ = arrays["impute_median"]
+            space.mean_, space.scale_ = arrays["scale_mean"], arrays["scale_scale"]
+            space.var_ = arrays["scale_var"]
+            space.n_samples_seen_ = int(state["n_samples_seen"])
+            space._pipeline = None
+        except (KeyError, TypeError, ValueError) as exc:
             raise ModelIntegrityError(f"the saved feature space is not valid ({exc})") from exc
         return space
+
+
+def _restore_pipeline(weights, median, mean, var):
+    """A fitted Pipeline equal to the saved one, through the estimators' public ``fit``:
+    data whose median is the saved median, and two rows with the saved mean and variance."""
+    pipeline = _make_pipeline(weights)
+    std = np.sqrt(var)
+    pipeline.named_steps["impute"].fit(np.vstack([median, median]))
+    pipeline.named_steps["scale"].fit(np.vstack([mean - std, mean + std]))
+    pipeline.named_steps["weight"].fit(np.zeros((1, len(weights))))
+    return pipeline
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:

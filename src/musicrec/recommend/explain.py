@@ -69,6 +69,9 @@ def explain(
     contributions = query * vector
     with np.errstate(invalid="ignore"):
         close = np.abs(raw - profile) <= CLOSE * spread
+    for j, feature in enumerate(features):
+        if feature in _CATEGORICAL:
+            close[j] = raw[j] == profile[j]
     order = np.argsort(-contributions)
     reasons: list[Reason] = []
     for j in order:

@@ -49,7 +49,7 @@ class Recommender:
 
     @cached_property
     def _spread(self) -> np.ndarray:
-        return self.space.pipeline_.named_steps["scale"].scale_
+        return self.space.scale_
 
     # ---------------------------------------------------------------- seeds
     def resolve(self, seed: SeedLike) -> ResolvedSeed:

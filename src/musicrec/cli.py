@@ -1,0 +1,423 @@
+"""The command line: a thin shell over the Python API (musicrec.service, Recommender)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicrec.errors import InvalidArgumentError, MusicrecError
+
+app = typer.Typer(
+    name="musicrec",
+    help="Recommend songs that sound like the seed songs you give, from audio features.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="MUSICREC_DATA_DIR",
+        help="Folder holding dataset files in musicrec's layout "
+        "(e.g. spotify_songs/spotify_songs.csv); nothing is downloaded then.",
+        show_default=False,
+    ),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", envvar="MUSICREC_CACHE_DIR",
+        help="Where downloads and built models are kept (default: the user cache folder).",
+        show_default=False,
+    ),
+]
+Dataset = Annotated[
+    str, typer.Option("--dataset", "-d", help="Dataset or imported model name.")
+]
+ModelPath = Annotated[
+    Path | None,
+    typer.Option("--model", help="A model directory made by 'musicrec build'.", show_default=False),
+]
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+class _Reporter:
+    """Shows long steps on stderr: a line per step and a bar for downloads."""
+
+    def __init__(self) -> None:
+        self.console = _stderr()
+        self._bar = None
+        self._task = None
+
+    def step(self, message: str) -> None:
+        self._close_bar()
+        self.console.print(f"[dim]• {message}[/dim]")
+
+    def download(self, done: int, total: int | None) -> None:
+        if self._bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("  downloading"), BarColumn(), DownloadColumn(),
+                TransferSpeedColumn(), console=self.console, transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("download", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def progress(self):
+        from musicrec.service import Progress
+
+        return Progress(step=self.step, download=self.download)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close_bar()
+
+
+def _open(dataset: str, model: Path | None, data_dir: Path | None, cache_dir: Path | None):
+    from musicrec.service import open_recommender
+
+    with _Reporter() as reporter:
+        return open_recommender(
+            dataset, model_path=model, data_dir=data_dir, cache_dir=cache_dir,
+            progress=reporter.progress(),
+        )
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error (any position).")
+    ] = False,
+) -> None:
+    """Recommend songs that sound like the seed songs you give."""
+
+
+@app.command()
+def recommend(
+    seeds: Annotated[
+        list[str] | None,
+        typer.Argument(help="Seed songs: 'title', 'title - artist', track id or Spotify link.",
+                       show_default=False),
+    ] = None,
+    seed: Annotated[
+        list[str] | None,
+        typer.Option("--seed", "-s", help="A seed, optionally weighted as SEED:WEIGHT. Repeatable.",
+                     show_default=False),
+    ] = None,
+    negative: Annotated[
+        list[str] | None,
+        typer.Option("--not", help="Less like this song. Repeatable.", show_default=False),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many tracks.")] = 10,
+    year: Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999 or 2015-.",
+                                             show_default=False)] = None,
+    popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
+                                                   show_default=False)] = None,
+    duration: Annotated[str | None, typer.Option(help="Length, m:ss or seconds, e.g. 2:30-4:00.",
+                                                 show_default=False)] = None,
+    explicit: Annotated[bool | None, typer.Option("--explicit/--clean",
+                        help="Only explicit / only clean tracks.", show_default=False)] = None,
+    genre: Annotated[list[str] | None, typer.Option("--genre", help="Only these genres. Repeatable.",
+                                                    show_default=False)] = None,
+    exclude_genre: Annotated[list[str] | None, typer.Option(
+        "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)] = None,
+    artist_cap: Annotated[int, typer.Option(min=0, help="At most this many tracks per artist "
+                                            "(0: no cap).")] = 2,
+    mmr_lambda: Annotated[float, typer.Option(min=0.0, max=1.0, help="1 ranks by similarity; "
+                                              "lower values diversify (MMR).")] = 1.0,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        OutputFormat.table
+    ),
+    dataset: Dataset = "spotify_songs",
+    model: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Recommend tracks that sound like the seeds."""
+    from musicrec.recommend.filters import Filters, parse_range
+    from musicrec.recommend.seeds import Seed, parse_seed
+
+    all_seeds = [Seed(s) for s in (seeds or [])] + [parse_seed(s) for s in (seed or [])]
+    if not all_seeds:
+        raise InvalidArgumentError(
+            "give at least one seed song, e.g. musicrec recommend \"Blinding Lights\""
+        )
+    negatives = [Seed(s) for s in (negative or [])]
+    filters = Filters(
+        year=parse_range(year, "--year") if year is not None else None,
+        popularity=parse_range(popularity, "--popularity") if popularity is not None else None,
+        duration_ms=parse_range(duration, "--duration", minutes=True)
+        if duration is not None else None,
+        explicit=explicit,
+        genres=list(genre or []),
+        exclude_genres=list(exclude_genre or []),
+    )
+    rec = _open(dataset, model, data_dir, cache_dir)
+    result = rec.recommend(
+        all_seeds, k, negatives=negatives, filters=filters,
+        artist_cap=artist_cap or None, mmr_lambda=mmr_lambda,
+    )
+    err = _stderr()
+    for notice in result.notices:
+        err.print(f"[yellow]note:[/yellow] {notice}")
+    _print_results(result, output)
+
+
+def _print_results(result, output: OutputFormat) -> None:
+    records = result.to_records()
+    if output is OutputFormat.json:
+        for r in records:
+            r.pop("reasons", None)
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return
+    if output is OutputFormat.csv:
+        frame = result.to_frame()
+        for column in ("artists", "genres"):
+            frame[column] = frame[column].map("; ".join)
+        frame.to_csv(sys.stdout, index=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    seeds = ", ".join(s.label for s in result.seeds)
+    title = f"Like {seeds}"
+    if result.negatives:
+        title += f", unlike {', '.join(s.label for s in result.negatives)}"
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("track")
+    table.add_column("artist")
+    table.add_column("year", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("why")
+    for r in result.results:
+        table.add_row(str(r.rank), r.name or "", ", ".join(r.artists),
+                      "" if r.year is None else str(r.year), f"{r.score:.3f}", r.why)
+    Console().print(table)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words of a title and/or artist.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200)] = 10,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    dataset: Dataset = "spotify_songs",
+    model: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """List catalog tracks that match TEXT (use an id from here as a seed)."""
+    rec = _open(dataset, model, data_dir, cache_dir)
+    hits = rec.search(text, limit)
+    if output is OutputFormat.json:
+        sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+        return
+    if output is OutputFormat.csv:
+        for column in ("artists", "genres"):
+            hits[column] = hits[column].map(lambda v: "; ".join(v) if v is not None else "")
+        hits.to_csv(sys.stdout, index=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Tracks matching '{text}'", title_justify="left")
+    for column in ("match", "track_id", "track", "artist", "year", "popularity"):
+        table.add_column(column, justify="right" if column in ("match", "year", "popularity")
+                         else "left")
+    for row in hits.itertuples(index=False):
+        table.add_row(
+            f"{row.match:.0f}", row.track_id, str(row.name), ", ".join(row.artists or []),
+            "" if row.year is None or row.year != row.year else str(row.year),
+            "" if row.popularity is None or row.popularity != row.popularity
+            else str(row.popularity),
+        )
+    Console().print(table)
+
+
+@app.command()
+def info(
+    dataset: Dataset = "spotify_songs",
+    model: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Describe the catalog and the built model."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rec = _open(dataset, model, data_dir, cache_dir)
+    manifest = rec.model.manifest
+    tracks = rec.catalog.tracks
+    table = Table(show_header=False, title="musicrec model", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    years = tracks["year"].dropna()
+    rows = [
+        ("model", str(rec.model.path)),
+        ("dataset", manifest.get("dataset", "")),
+        ("built", manifest.get("created", "")),
+        ("tracks", f"{len(tracks):,}"),
+        ("artists", f"{len(set(rec.catalog.artist_codes)):,}"),
+        ("playlists", f"{manifest['counts'].get('playlists', 0):,}"),
+        ("memberships", f"{manifest['counts'].get('interactions', 0):,}"),
+        ("years", f"{years.min()}-{years.max()}" if len(years) else "unknown"),
+        ("genres", f"{len(rec.catalog.genre_names):,} "
+         f"(most common: {', '.join(rec.catalog.genre_names[:8])})"),
+        ("features", ", ".join(rec.space.features_)),
+        ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
+        ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    Console().print(table)
+
+
+def _parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidArgumentError(f"bad {option} '{pair}': write NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _parse_weights(pairs: list[str] | None) -> dict[str, float]:
+    out = {}
+    for key, value in _parse_pairs(pairs, "--weight").items():
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise InvalidArgumentError(f"bad --weight '{key}={value}': not a number") from None
+    return out
+
+
+def _split_features(features: str | None) -> list[str] | None:
+    if features is None:
+        return None
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    if not names:
+        raise InvalidArgumentError("--features is empty")
+    return names
+
+
+@app.command()
+def build(
+    dataset: Dataset = "spotify_songs",
+    features: Annotated[str | None, typer.Option(
+        help="Comma-separated feature columns (default: the seed method's, where present).",
+        show_default=False)] = None,
+    weight: Annotated[list[str] | None, typer.Option(
+        "--weight", help="FEATURE=WEIGHT to make a feature count more or less. Repeatable.",
+        show_default=False)] = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Build (or rebuild) the model for a dataset."""
+    from musicrec.service import build_dataset_model
+
+    with _Reporter() as reporter:
+        model = build_dataset_model(
+            dataset, data_dir=data_dir, cache_dir=cache_dir,
+            features=_split_features(features), weights=_parse_weights(weight),
+            progress=reporter.progress(),
+        )
+    _stderr().print(
+        f"Built model '{dataset}': {len(model.catalog):,} tracks, "
+        f"{len(model.space.features_)} features, at {model.path}"
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV or Parquet file of tracks.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the model to create.")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="CANONICAL=COLUMN, e.g. title=name, artist=artists. Repeatable.",
+        show_default=False)] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns.",
+                                                 show_default=False)] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Import any track table through a column mapping and build a model from it."""
+    from musicrec.service import import_file
+
+    with _Reporter() as reporter:
+        model = import_file(
+            file, _parse_pairs(map_, "--map"), name, cache_dir=cache_dir,
+            features=_split_features(features), progress=reporter.progress(),
+        )
+    _stderr().print(
+        f"Imported {len(model.catalog):,} tracks as '{name}'. "
+        f"Try: musicrec recommend --dataset {name} \"<a title from the file>\""
+    )
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI on ``argv``; returns the exit code. Errors never show a traceback
+    unless ``--debug`` is among the arguments (or MUSICREC_DEBUG=1)."""
+    debug = "--debug" in argv or os.environ.get("MUSICREC_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        app(args=argv, prog_name="musicrec")  # standalone: usage errors exit 2 by themselves
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MusicrecError as exc:
+        if debug:
+            traceback.print_exc()
+        _stderr().print(f"[red]error:[/red] {exc}", markup=True)
+        return 1
+    except KeyboardInterrupt:
+        _stderr().print("interrupted")
+        return 130
+    except Exception as exc:  # a bug: say so briefly; --debug shows where
+        if debug:
+            traceback.print_exc()
+        _stderr().print(
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
+            "Run again with --debug for the traceback, and please report it."
+        )
+        return 1
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))
