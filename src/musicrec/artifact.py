@@ -111,7 +111,10 @@ def build_model(
             "features": space.features_,
             "sources": [source_fingerprint(p) for p in (sources or [])],
             "files": {
-                name: {"sha256": sha256_file(staging / name), "bytes": (staging / name).stat().st_size}
+                name: {
+                    "sha256": sha256_file(staging / name),
+                    "bytes": (staging / name).stat().st_size,
+                }
                 for name in files
             },
         }

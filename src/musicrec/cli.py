@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -145,7 +145,7 @@ def recommend(
         list[str] | None,
         typer.Option("--not", help="Less like this song. Repeatable.", show_default=False),
     ] = None,
-    k: Annotated[int, typer.Option("--k", "-k", min=1, max=1000, help="How many tracks.")] = 10,
+    k: Annotated[int, typer.Option("--k", "-k", help="How many tracks (1-1000).")] = 10,
     year: Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999 or 2015-.",
                                              show_default=False)] = None,
     popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
@@ -154,13 +154,13 @@ def recommend(
                                                  show_default=False)] = None,
     explicit: Annotated[bool | None, typer.Option("--explicit/--clean",
                         help="Only explicit / only clean tracks.", show_default=False)] = None,
-    genre: Annotated[list[str] | None, typer.Option("--genre", help="Only these genres. Repeatable.",
-                                                    show_default=False)] = None,
+    genre: Annotated[list[str] | None, typer.Option(
+        "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
     exclude_genre: Annotated[list[str] | None, typer.Option(
         "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)] = None,
-    artist_cap: Annotated[int, typer.Option(min=0, help="At most this many tracks per artist "
+    artist_cap: Annotated[int, typer.Option(help="At most this many tracks per artist "
                                             "(0: no cap).")] = 2,
-    mmr_lambda: Annotated[float, typer.Option(min=0.0, max=1.0, help="1 ranks by similarity; "
+    mmr_lambda: Annotated[float, typer.Option(help="1 ranks by similarity; "
                                               "lower values diversify (MMR).")] = 1.0,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
@@ -192,7 +192,7 @@ def recommend(
     rec = _open(dataset, model, data_dir, cache_dir)
     result = rec.recommend(
         all_seeds, k, negatives=negatives, filters=filters,
-        artist_cap=artist_cap or None, mmr_lambda=mmr_lambda,
+        artist_cap=None if artist_cap == 0 else artist_cap, mmr_lambda=mmr_lambda,
     )
     err = _stderr()
     for notice in result.notices:

@@ -15,7 +15,7 @@ import platformdirs
 
 from musicrec.data.download import ByteProgress, download_file
 from musicrec.data.importers.common import ImportResult
-from musicrec.errors import DatasetUnavailableError, DataFileError, InvalidArgumentError
+from musicrec.errors import DataFileError, DatasetUnavailableError, InvalidArgumentError
 
 
 @dataclass(frozen=True)

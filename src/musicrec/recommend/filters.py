@@ -58,7 +58,9 @@ def _number(part: str, text: str, name: str, minutes: bool) -> float | None:
             return float(part) * 1000.0
         return float(part)
     except ValueError:
-        raise InvalidArgumentError(f"bad range '{text}' for {name}: '{part}' is not a number") from None
+        raise InvalidArgumentError(
+            f"bad range '{text}' for {name}: '{part}' is not a number"
+        ) from None
 
 
 @dataclass

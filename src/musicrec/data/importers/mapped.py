@@ -43,7 +43,9 @@ def canonical_mapping(mapping: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def read_mapped(path: str | Path, mapping: dict[str, str], source: str | None = None) -> ImportResult:
+def read_mapped(
+    path: str | Path, mapping: dict[str, str], source: str | None = None
+) -> ImportResult:
     """Read a table through ``mapping`` onto the canonical track table."""
     path = Path(path)
     raw = read_table(path)

@@ -1,0 +1,163 @@
+"""The command line: outputs, and a clear non-zero exit without traceback for bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from musicrec.cli import run
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _wide(monkeypatch, model):  # model: built once, so CLI calls are warm
+    monkeypatch.setenv("COLUMNS", "250")
+
+
+def cli(capsys, *argv):
+    code = run(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_recommend_json(capsys):
+    code, out, err = cli(capsys, "recommend", "bad guy", "--format", "json")
+    assert code == 0
+    records = json.loads(out)
+    assert len(records) == 10
+    for r in records:
+        assert {"track_id", "name", "artists", "year", "score", "why"} <= set(r)
+        assert r["why"] and r["track_id"] != "2Fxmhks0bxGSBdJ92vM42m"
+        assert "bad guy" not in (r["name"] or "").lower()
+    assert "Critic City" in err  # says what else "bad guy" could have meant
+
+
+def test_recommend_table_csv_and_options(capsys):
+    code, out, _ = cli(capsys, "recommend", "Blinding Lights", "--k", "5")
+    assert code == 0 and "Like Blinding Lights - The Weeknd" in out
+    code, out, _ = cli(
+        capsys, "recommend", "--seed", "Blinding Lights:2", "--seed", "Shape of You - Ed Sheeran",
+        "--not", "bad guy", "--year", "2010-2020", "--popularity", "40-", "--duration",
+        "2:30-5:00", "--genre", "pop", "--exclude-genre", "dance pop", "-k", "8",
+        "--mmr-lambda", "0.8", "--artist-cap", "1", "--format", "csv",
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 8
+    for row in rows:
+        assert 2010 <= int(row["year"]) <= 2020 and int(row["popularity"]) >= 40
+        assert "pop" in row["genres"].split("; ") and "dance pop" not in row["genres"]
+    assert len({r["artists"] for r in rows}) == 8
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["recommend", "Zzzyqx Wvvqj Plorf"], 1, "no track matches 'Zzzyqx Wvvqj Plorf'"),
+        (["recommend", ""], 1, "a seed is empty"),
+        (["recommend"], 1, "give at least one seed"),
+        (["recommend", "bad guy", "--year", "2020-1990"], 1,
+         "bad range '2020-1990' for --year: the start (2020) is after the end (1990)"),
+        (["recommend", "bad guy", "--year", "soon"], 1, "'soon' is not a number"),
+        (["recommend", "bad guy", "--popularity", "0-200"], 1, "popularity runs from 0 to 100"),
+        (["recommend", "bad guy", "--k", "0"], 1, "k must be a whole number from 1 to 1000"),
+        (["recommend", "bad guy", "--k", "-3"], 1, "(got -3)"),
+        (["recommend", "bad guy", "--k", "ten"], 2, "Invalid value for '--k'"),
+        (["recommend", "bad guy", "--artist-cap", "-1"], 1, "artist cap must be at least 1"),
+        (["recommend", "bad guy", "--mmr-lambda", "2"], 1, "MMR lambda must be between 0 and 1"),
+        (["recommend", "bad guy", "--genre", "polka-metal"], 1, "no track has the genre"),
+        (["recommend", "bad guy", "--explicit"], 1, "no explicit flag"),
+        (["recommend", "bad guy", "--seed", "x:0"], 1, "seed weight must be a number above 0"),
+        (["recommend", "bad guy", "--model", "/nonexistent/model"], 1, "no model at"),
+        (["recommend", "bad guy", "--dataset", "nosuch"], 1, "unknown dataset 'nosuch'"),
+        (["search", ""], 1, "search text is empty"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
+def test_bad_input_exits_clearly(capsys, argv, code, message):
+    got, out, err = cli(capsys, *argv)
+    assert got == code
+    assert message in " ".join((out + err).split()) or message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_unknown_song_lists_candidates(capsys):
+    code, _, err = cli(capsys, "recommend", "Blinding Lightz Qwerty")
+    assert code == 1 and "Closest matches" in err and "Blinding Lights" in err
+
+
+def test_import_bad_files(capsys, tmp_path):
+    malformed = tmp_path / "bad.csv"
+    malformed.write_text("Title,Energy\nA,0.5\nB,very\n")
+    code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map", "title=Title",
+                       "--map", "energy=Energy")
+    flat = " ".join(err.split())
+    assert code == 1 and "row 3" in flat and "column 'energy'" in flat and "bad.csv" in flat
+    code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map",
+                       "title=Name")
+    assert code == 1 and "column 'Name'" in " ".join(err.split())
+    code, _, err = cli(capsys, "import", str(tmp_path / "absent.csv"), "--name", "bad",
+                       "--map", "title=Title")
+    assert code == 1 and "file not found" in err
+    unreadable = tmp_path / "locked.csv"
+    unreadable.write_text("Title,Energy\nA,0.5\n")
+    unreadable.chmod(0)
+    code, _, err = cli(capsys, "import", str(unreadable), "--name", "bad", "--map",
+                       "title=Title", "--map", "energy=Energy")
+    if os.geteuid() != 0:  # root reads anything
+        assert code == 1 and "permission denied" in err
+    code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map", "oops")
+    assert code == 1 and "write NAME=VALUE" in err
+    assert "Traceback" not in err
+
+
+def test_import_then_recommend(capsys):
+    code, _, err = cli(
+        capsys, "import", str(FIXTURES / "my_tracks.csv"), "--name", "mine",
+        "--map", "title=Title", "--map", "artist=Performer", "--map", "year=Year",
+        "--map", "energy=Energy", "--map", "danceability=Dance", "--map", "valence=Mood",
+        "--map", "tempo=BPM", "--map", "genre=Genre",
+    )
+    assert code == 0, err
+    code, out, err = cli(capsys, "recommend", "Morning Run", "--dataset", "mine", "-k", "2",
+                         "--format", "json")
+    assert code == 0, err
+    records = json.loads(out)
+    assert records[0]["name"] == "Night Drive"  # the other energetic, danceable one
+
+
+def test_search_and_info(capsys):
+    code, out, _ = cli(capsys, "search", "bad guy", "--format", "json")
+    hits = json.loads(out)
+    assert code == 0 and hits[0]["track_id"] == "2Fxmhks0bxGSBdJ92vM42m"
+    code, out, _ = cli(capsys, "search", "Billie Eilish", "-n", "3")
+    assert code == 0 and "Billie Eilish" in out
+    code, out, _ = cli(capsys, "info")
+    assert code == 0 and "28,356" in out and "471" in out and "danceability" in out
+
+
+def test_debug_shows_traceback(capsys):
+    code, _, err = cli(capsys, "recommend", "", "--debug")
+    assert code == 1 and "Traceback" in err
+
+
+def test_console_script_end_to_end(data_dir, cache_dir):
+    """The installed entry point, in a fresh process, as a user runs it."""
+    env = {**os.environ, "MUSICREC_DATA_DIR": str(data_dir), "MUSICREC_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "musicrec", "recommend", "bad guy", "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 10
+    bad = subprocess.run(
+        [sys.executable, "-m", "musicrec", "recommend", "bad guy", "--year", "2020-1990"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "--year" in bad.stderr
