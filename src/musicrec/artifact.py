@@ -94,7 +94,8 @@ def build_model(
         if catalog.playlists is not None:
             catalog.playlists.to_parquet(staging / PLAYLISTS, index=False)
             files.append(PLAYLISTS)
-        np.save(staging / VECTORS, vectors, allow_pickle=False)
+        # column-major: the (d, n) transpose the index multiplies by is a free view
+        np.save(staging / VECTORS, np.asfortranarray(vectors), allow_pickle=False)
         (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
         manifest = {
             "format": FORMAT,

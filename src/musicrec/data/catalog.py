@@ -103,6 +103,20 @@ class Catalog:
         return codes.astype(np.int64)
 
     @cached_property
+    def _version_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.version_codes, kind="stable")
+        starts = np.searchsorted(self.version_codes[order], np.arange(self.version_codes.max() + 2))
+        return order, starts
+
+    def version_rows(self, rows: list[int]) -> np.ndarray:
+        """All rows that are versions of the songs at ``rows`` (including those rows)."""
+        order, starts = self._version_groups
+        codes = {int(self.version_codes[r]) for r in rows}
+        return np.concatenate([order[starts[c]: starts[c + 1]] for c in codes]) if codes else (
+            np.empty(0, dtype=np.int64)
+        )
+
+    @cached_property
     def artist_codes(self) -> np.ndarray:
         """Integer code of each row's primary artist (unique per row when unknown)."""
         primary = [fold(a[0]) if a is not None and len(a) else None for a in self.tracks["artists"]]
@@ -221,7 +235,7 @@ class Catalog:
         exact = self._title_rows.get(query, [])
         if exact:
             tiers.append(("exact", exact))
-        for title, artist in _splits(text):
+        for title, artist in [] if exact else _splits(text):
             t, a = fold(title), fold(artist)
             rows = self._title_rows.get(t, []) + self._base_rows.get(t, [])
             rows = [r for r in dict.fromkeys(rows) if self._artist_fits(r, a)]

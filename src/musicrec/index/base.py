@@ -11,14 +11,19 @@ class Index(ABC):
     """Finds the rows most similar (cosine) to query vectors.
 
     ``search`` takes a batch as readily as one query: ``queries`` is (m, d), ``allowed``
-    is None, (n,) shared by all queries, or (m, n) one mask per query. It returns
+    is None, (n,) shared by all queries, or (m, n) one mask per query, and ``exclude``
+    optionally lists, per query, rows that must not come back. It returns
     ``(rows, scores)``, both (m, k), best first; where fewer than k rows are allowed,
     the tail holds row -1 and score -inf.
     """
 
     @abstractmethod
     def search(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        exclude: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores per query."""
 

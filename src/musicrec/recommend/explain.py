@@ -15,7 +15,7 @@ CLOSE = 0.75
 
 def format_value(feature: str, value: float) -> str:
     """A feature value as people read it: 0.74, 118 BPM, -5.2 dB, 3:14, C#, minor."""
-    if np.isnan(value):
+    if value != value:  # NaN
         return "n/a"
     if feature == "tempo":
         return f"{value:.0f} BPM"
@@ -37,53 +37,59 @@ def format_value(feature: str, value: float) -> str:
 
 def seed_profile(raw: np.ndarray, weights: np.ndarray, features: list[str]) -> np.ndarray:
     """The seeds' values per feature: weighted mean, or most common for categorical ones."""
-    out = np.full(raw.shape[1], np.nan)
+    if raw.shape[0] == 1:
+        return raw[0].copy()
+    present = ~np.isnan(raw)
+    w = weights[:, None] * present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(present, raw, 0.0).T @ weights / w.sum(0)
     for j, feature in enumerate(features):
-        column = raw[:, j]
-        ok = ~np.isnan(column)
-        if not ok.any():
-            continue
-        if feature in _CATEGORICAL:
+        if feature in _CATEGORICAL and present[:, j].any():
+            column, ok = raw[:, j], present[:, j]
             values, inverse = np.unique(column[ok], return_inverse=True)
             out[j] = values[np.argmax(np.bincount(inverse, weights=weights[ok]))]
-        else:
-            out[j] = np.average(column[ok], weights=weights[ok])
     return out
 
 
 def explain(
     query: np.ndarray,
-    vector: np.ndarray,
+    vectors: np.ndarray,
     raw: np.ndarray,
     profile: np.ndarray,
     features: list[str],
     spread: np.ndarray,
     top: int = 3,
-) -> list[Reason]:
-    """The features that made a track close to the seeds.
+) -> list[list[Reason]]:
+    """For each track (row of ``vectors``/``raw``), the features that made it close.
 
     A feature qualifies when it adds to the cosine score (query_f * vector_f > 0) and
     the track's value lies within ``CLOSE`` standard deviations (``spread``, the
-    scaler's per-feature scale) of the seeds' value; the largest contributions win.
+    scaler's per-feature scale) of the seeds' value, or equals it for categorical
+    features; the largest contributions win.
     """
-    contributions = query * vector
+    contributions = vectors * query
     with np.errstate(invalid="ignore"):
         close = np.abs(raw - profile) <= CLOSE * spread
-    for j, feature in enumerate(features):
-        if feature in _CATEGORICAL:
-            close[j] = raw[j] == profile[j]
-    order = np.argsort(-contributions)
-    reasons: list[Reason] = []
-    for j in order:
-        if contributions[j] <= 0 or len(reasons) == top:
-            break
-        if not close[j]:
-            continue
-        f = features[j]
-        shown = _DISPLAY_NAMES.get(f, f)
-        text = f"{shown} {format_value(f, raw[j])} vs seeds {format_value(f, profile[j])}"
-        reasons.append(Reason(f, float(raw[j]), float(profile[j]), text))
-    return reasons
+    categorical = [j for j, f in enumerate(features) if f in _CATEGORICAL]
+    if categorical:
+        close[:, categorical] = raw[:, categorical] == profile[categorical]
+    eligible = (contributions > 0) & close
+    ranked = np.argsort(np.where(eligible, -contributions, np.inf), axis=1)[:, :top].tolist()
+    eligible_rows, raw_rows, seed_values = eligible.tolist(), raw.tolist(), profile.tolist()
+    seed_text: dict[int, str] = {}
+    out: list[list[Reason]] = []
+    for i, order in enumerate(ranked):
+        reasons = []
+        for j in order:
+            if not eligible_rows[i][j]:
+                break
+            f, value = features[j], raw_rows[i][j]
+            if j not in seed_text:
+                seed_text[j] = format_value(f, seed_values[j])
+            text = f"{_DISPLAY_NAMES.get(f, f)} {format_value(f, value)} vs seeds {seed_text[j]}"
+            reasons.append(Reason(f, value, seed_values[j], text))
+        out.append(reasons)
+    return out
 
 
 def why_text(reasons: list[Reason], score: float) -> str:

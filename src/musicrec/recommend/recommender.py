@@ -117,37 +117,31 @@ class Recommender:
         if not prepared:
             return []
         queries = np.stack([p[2] for p in prepared])
-        base = (filters or Filters()).mask(catalog)
-        allowed = np.ones((len(prepared), len(catalog)), dtype=bool)
-        if base is not None:
-            allowed &= base
-        for i, (pos, neg, _, _) in enumerate(prepared):
-            codes = catalog.version_codes[[r.row for r in (*pos, *neg)]]
-            allowed[i] &= ~np.isin(catalog.version_codes, codes)
+        allowed = (filters or Filters()).mask(catalog)
+        # the seeds, the negatives and every version of them never come back
+        exclude = [
+            catalog.version_rows([r.row for r in (*pos, *neg)]) for pos, neg, _, _ in prepared
+        ]
         pool = min(len(catalog), max(100, 10 * k))
-        rows, scores = self.index.search(queries, pool, allowed)
+        rows, scores = self.index.search(queries, pool, allowed, exclude)
         out = []
         for i, (pos, neg, query, profile) in enumerate(prepared):
             cand_rows, cand_scores = rows[i], scores[i]
             # a wider pool when versions and caps leave too few distinct songs
             while True:
                 valid = cand_rows >= 0
-                distinct = one_per_song(cand_rows[valid], catalog.version_codes)
+                distinct = one_per_song(cand_rows[valid], catalog.version_codes)  # positions
                 if len(distinct) >= k or pool >= len(catalog) or not valid.all():
                     break
                 pool = min(len(catalog), pool * 4)
-                r, s = self.index.search(query[None, :], pool, allowed[i])
+                r, s = self.index.search(query[None, :], pool, allowed, [exclude[i]])
                 cand_rows, cand_scores = r[0], s[0]
-            keep = np.isin(cand_rows, distinct)
-            cand_rows, cand_scores = cand_rows[keep], cand_scores[keep]
+            cand_rows, cand_scores = cand_rows[distinct], cand_scores[distinct]
             picked = select(
                 cand_rows, cand_scores, k, catalog.artist_codes, artist_cap, mmr_lambda,
                 self.index.similarity,
             )
-            results = [
-                self._result(rank + 1, int(cand_rows[j]), float(cand_scores[j]), query, profile)
-                for rank, j in enumerate(picked)
-            ]
+            results = self._results(cand_rows[picked], cand_scores[picked], query, profile)
             notices = [n for n in (s.notice() for s in (*pos, *neg)) if n]
             if len(results) < k:
                 notices.append(
@@ -182,27 +176,35 @@ class Recommender:
         profile = seed_profile(self._raw[[r.row for r in pos]], pos_w, self.space.features_)
         return pos, neg, query, profile
 
-    def _result(self, rank: int, row: int, score: float, query, profile) -> Result:
+    def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
+        vectors = self.model.vectors
         reasons = explain(
-            query, self.model.vectors[row], self._raw[row], profile, self.space.features_,
+            query, np.asarray(vectors[rows]), self._raw[rows], profile, self.space.features_,
             self._spread,
         )
-        column = self.catalog.column
-        artists, genres = column("artists")[row], column("genres")[row]
-        year, pop = column("year")[row], column("popularity")[row]
-        return Result(
-            rank=rank,
-            track_id=str(column("track_id")[row]),
-            name=column("name")[row],
-            artists=[] if artists is None else [str(a) for a in artists],
-            album=column("album")[row],
-            year=None if year is None else int(year),
-            popularity=None if pop is None else int(pop),
-            genres=[] if genres is None else [str(g) for g in genres],
-            score=round(score, 4),
-            why=why_text(reasons, score),
-            reasons=reasons,
-        )
+        c = self.catalog.column
+        ids, names, albums = c("track_id"), c("name"), c("album")
+        all_artists, all_genres, years, pops = c("artists"), c("genres"), c("year"), c("popularity")
+        out = []
+        for rank, (row, score, why) in enumerate(
+            zip(rows.tolist(), scores.tolist(), reasons, strict=True), 1
+        ):
+            artists, genres = all_artists[row], all_genres[row]
+            year, pop = years[row], pops[row]
+            out.append(Result(
+                rank=rank,
+                track_id=str(ids[row]),
+                name=names[row],
+                artists=[] if artists is None else [str(a) for a in artists],
+                album=albums[row],
+                year=None if year is None else int(year),
+                popularity=None if pop is None else int(pop),
+                genres=[] if genres is None else [str(g) for g in genres],
+                score=round(score, 4),
+                why=why_text(why, score),
+                reasons=why,
+            ))
+        return out
 
 
 def _check_options(k: int, artist_cap: int | None, mmr_lambda: float) -> None:

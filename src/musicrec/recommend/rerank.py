@@ -12,9 +12,9 @@ import numpy as np
 
 
 def one_per_song(rows: np.ndarray, version_codes: np.ndarray) -> np.ndarray:
-    """Keep the first (best) candidate of each song; later versions are dropped."""
+    """Positions in ``rows`` (best first) of the first candidate of each song."""
     _, first = np.unique(version_codes[rows], return_index=True)
-    return rows[np.sort(first)]
+    return np.sort(first)
 
 
 def select(
@@ -36,34 +36,51 @@ def select(
     n = len(rows)
     if n == 0 or k <= 0:
         return []
-    artists = artist_codes[rows]
-    taken: list[int] = []
-    per_artist: dict[int, int] = {}
+    artists = artist_codes[rows].tolist()
+    if mmr_lambda >= 1.0:
+        return _select_in_order(artists, k, artist_cap)
+    objective = scores.astype(np.float64)
+    pair_sim = similarity(rows, rows).astype(np.float64)
+    max_sim = np.full(n, -np.inf)
     available = np.ones(n, dtype=bool)
     blocked = np.zeros(n, dtype=bool)  # artist already at its cap
-    diversify = mmr_lambda < 1.0
-    objective = scores.astype(np.float64)
-    if diversify:
-        pair_sim = similarity(rows, rows).astype(np.float64)
-        max_sim = np.full(n, -np.inf)
+    artist_array = np.asarray(artists)
+    per_artist: dict[int, int] = {}
+    taken: list[int] = []
     while len(taken) < k:
         eligible = available & ~blocked
         if not eligible.any():
             break
-        if diversify and taken:
+        if taken:
             mmr = mmr_lambda * objective - (1.0 - mmr_lambda) * max_sim
             pick = int(np.flatnonzero(eligible)[np.argmax(mmr[eligible])])
         else:
             pick = int(np.argmax(eligible))  # candidates are best-first
         taken.append(pick)
         available[pick] = False
-        artist = int(artists[pick])
+        artist = artists[pick]
         per_artist[artist] = per_artist.get(artist, 0) + 1
         if artist_cap is not None and per_artist[artist] >= artist_cap:
-            blocked |= artists == artist
-        if diversify:
-            max_sim = np.maximum(max_sim, pair_sim[pick])
+            blocked |= artist_array == artist
+        max_sim = np.maximum(max_sim, pair_sim[pick])
     if len(taken) < k:  # backfill with capped candidates, best first
         rest = np.flatnonzero(available)
         taken.extend(int(i) for i in rest[: k - len(taken)])
     return taken
+
+
+def _select_in_order(artists: list[int], k: int, artist_cap: int | None) -> list[int]:
+    """Plain ranking under the artist cap, backfilling with capped candidates."""
+    taken: list[int] = []
+    skipped: list[int] = []
+    per_artist: dict[int, int] = {}
+    for i, artist in enumerate(artists):
+        count = per_artist.get(artist, 0)
+        if artist_cap is not None and count >= artist_cap:
+            skipped.append(i)
+            continue
+        per_artist[artist] = count + 1
+        taken.append(i)
+        if len(taken) == k:
+            return taken
+    return taken + skipped[: k - len(taken)]
