@@ -13,26 +13,36 @@ _DISPLAY_NAMES = {"duration_ms": "duration"}
 CLOSE = 0.75
 
 
+def _duration(value: float) -> str:
+    seconds = int(round(value / 1000))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _key(value: float) -> str:
+    return _PITCHES[int(value)] if 0 <= int(value) < 12 else "unknown"
+
+
+_FORMATS = {
+    "tempo": lambda v: f"{v:.0f} BPM",
+    "loudness": lambda v: f"{v:.1f} dB",
+    "duration_ms": _duration,
+    "year": lambda v: f"{v:.0f}",
+    "popularity": lambda v: f"{v:.0f}",
+    "key": _key,
+    "mode": lambda v: "major" if v >= 0.5 else "minor",
+    "explicit": lambda v: "explicit" if v >= 0.5 else "clean",
+}
+
+
+def _unit_interval(value: float) -> str:
+    return f"{value:.2f}"
+
+
 def format_value(feature: str, value: float) -> str:
     """A feature value as people read it: 0.74, 118 BPM, -5.2 dB, 3:14, C#, minor."""
     if value != value:  # NaN
         return "n/a"
-    if feature == "tempo":
-        return f"{value:.0f} BPM"
-    if feature == "loudness":
-        return f"{value:.1f} dB"
-    if feature == "duration_ms":
-        seconds = int(round(value / 1000))
-        return f"{seconds // 60}:{seconds % 60:02d}"
-    if feature in ("year", "popularity"):
-        return f"{value:.0f}"
-    if feature == "key":
-        return _PITCHES[int(value)] if 0 <= int(value) < 12 else "unknown"
-    if feature == "mode":
-        return "major" if value >= 0.5 else "minor"
-    if feature == "explicit":
-        return "explicit" if value >= 0.5 else "clean"
-    return f"{value:.2f}"
+    return _FORMATS.get(feature, _unit_interval)(value)
 
 
 def seed_profile(raw: np.ndarray, weights: np.ndarray, features: list[str]) -> np.ndarray:

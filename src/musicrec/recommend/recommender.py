@@ -164,8 +164,11 @@ class Recommender:
             raise InvalidArgumentError(
                 f"{', '.join(sorted(both))} is both a seed and a negative seed"
             )
-        vectors = self.model.vectors
+        vectors = self.index.vectors if isinstance(self.index, ExactIndex) else self.model.vectors
         pos_w = np.array([r.seed.weight for r in pos])
+        if len(pos) == 1 and not neg:  # one seed: its own (unit) vector is the query
+            row = pos[0].row
+            return pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row].copy()
         query = (pos_w[:, None] * vectors[[r.row for r in pos]]).sum(0) / pos_w.sum()
         if neg:
             neg_w = np.array([r.seed.weight for r in neg])

@@ -9,7 +9,7 @@ import pandas as pd
 from musicrec.recommend.seeds import ResolvedSeed
 
 
-@dataclass
+@dataclass(slots=True)
 class Reason:
     """One feature that made a track close: its value and the seeds' (original units)."""
 
@@ -19,7 +19,7 @@ class Reason:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     """One recommended track."""
 
