@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from musicrec.data.importers.common import ImportResult
+from musicrec.data.schema import empty_interactions
 from musicrec.data.text import base_title, fold, version_key
 from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
 
@@ -54,10 +55,7 @@ class Catalog:
                 [fold(n) if isinstance(n, str) else None for n in tracks["name"]], dtype="string"
             )
         self.tracks = tracks
-        self.interactions = interactions if interactions is not None else pd.DataFrame(
-            {"playlist_id": pd.Series(dtype="string"), "track_id": pd.Series(dtype="string"),
-             "weight": pd.Series(dtype="float32")}
-        )
+        self.interactions = interactions if interactions is not None else empty_interactions()
         self.playlists = playlists
 
     @classmethod

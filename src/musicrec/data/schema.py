@@ -71,6 +71,14 @@ VALID_RANGES: dict[str, tuple[float, float]] = {
 INTERACTION_COLUMNS: tuple[str, ...] = ("playlist_id", "track_id", "weight")
 
 
+def empty_interactions() -> pd.DataFrame:
+    """An interactions table with no rows (a dataset without playlists)."""
+    return pd.DataFrame(
+        {"playlist_id": pd.Series(dtype="string"), "track_id": pd.Series(dtype="string"),
+         "weight": pd.Series(dtype="float32")}
+    )
+
+
 def year_from_release_date(dates: pd.Series) -> pd.Series:
     """The year of ISO-like dates ("2019-06-14", "2012-05", "2012"); missing when absent."""
     years = pd.to_numeric(dates.astype("string").str.slice(0, 4), errors="coerce")

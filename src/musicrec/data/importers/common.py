@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from musicrec.data.schema import empty_interactions
 from musicrec.errors import DataFileError
 
 
@@ -16,12 +17,7 @@ class ImportResult:
     """Canonical tables read from one dataset: tracks, and playlist data where known."""
 
     tracks: pd.DataFrame
-    interactions: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            {"playlist_id": pd.Series(dtype="string"), "track_id": pd.Series(dtype="string"),
-             "weight": pd.Series(dtype="float32")}
-        )
-    )
+    interactions: pd.DataFrame = field(default_factory=empty_interactions)
     playlists: pd.DataFrame | None = None
     sources: list[Path] = field(default_factory=list)
 
