@@ -124,3 +124,30 @@ def test_copied_model_loads_elsewhere(small_model, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(small_model.path, copy)
     assert len(load_model(copy).catalog) == 8
+
+
+def test_stale_model_is_rebuilt_with_its_feature_config(songs_csv, tmp_path):
+    import os
+
+    from musicrec.service import build_dataset_model, ensure_model
+
+    data = tmp_path / "data" / "spotify_songs"
+    data.mkdir(parents=True)
+    csv_path = data / "spotify_songs.csv"
+    shutil.copy(songs_csv, csv_path)
+    cache = tmp_path / "cache"
+    first = build_dataset_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
+                                features=["energy", "valence"], weights={"energy": 2.0})
+    os.utime(csv_path, ns=(1, 1))  # touched, same content: kept
+    kept = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache)
+    assert kept.manifest["created"] == first.manifest["created"]
+    assert kept.manifest["sources"] == first.manifest["sources"]
+    frame = pd.read_csv(csv_path)
+    frame.loc[0, "energy"] = 0.123
+    frame.to_csv(csv_path, index=False)
+    rebuilt = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache)
+    assert rebuilt.manifest["sources"][0]["sha256"] != first.manifest["sources"][0]["sha256"]
+    assert rebuilt.space.features_ == ["energy", "valence"]
+    assert rebuilt.space.weights == {"energy": 2.0}
+    row = rebuilt.catalog.index_of(str(frame.loc[0, "track_id"]))
+    assert rebuilt.catalog.tracks.loc[row, "energy"] == pytest.approx(0.123)

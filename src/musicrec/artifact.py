@@ -157,13 +157,20 @@ def source_fingerprint(path: Path) -> dict[str, Any]:
 
 
 def sources_match(manifest: dict[str, Any], paths: list[Path]) -> bool:
-    """Whether the model was built from these files, unchanged (cheap check first)."""
-    recorded = {s["name"]: s for s in manifest.get("sources", [])}
-    if set(recorded) != {Path(p).name for p in paths}:
+    """Whether every source the model was built from is among ``paths``, unchanged.
+
+    Files in ``paths`` the model did not read (a dataset's optional side files) are
+    ignored. Size and modification time are checked first; sha256 only when they differ.
+    """
+    by_name = {Path(p).name: Path(p) for p in paths}
+    recorded = manifest.get("sources", [])
+    if not recorded:
         return False
-    for path in paths:
-        entry = recorded[Path(path).name]
-        stat = Path(path).stat()
+    for entry in recorded:
+        path = by_name.get(entry["name"])
+        if path is None:
+            return False
+        stat = path.stat()
         if stat.st_size != entry["bytes"]:
             return False
         if stat.st_mtime_ns != entry["mtime_ns"] and sha256_file(Path(path)) != entry["sha256"]:

@@ -208,10 +208,7 @@ def _print_results(result, output: OutputFormat) -> None:
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
         return
     if output is OutputFormat.csv:
-        frame = result.to_frame()
-        for column in ("artists", "genres"):
-            frame[column] = frame[column].map("; ".join)
-        frame.to_csv(sys.stdout, index=False)
+        _write_csv(result.to_frame())
         return
     from rich.console import Console
     from rich.table import Table
@@ -233,6 +230,13 @@ def _print_results(result, output: OutputFormat) -> None:
     Console().print(table)
 
 
+def _write_csv(frame) -> None:
+    """CSV on stdout, list columns written as 'a; b'."""
+    for column in ("artists", "genres"):
+        frame[column] = frame[column].map(lambda v: "; ".join(v) if v is not None else "")
+    frame.to_csv(sys.stdout, index=False)
+
+
 @app.command()
 def search(
     text: Annotated[str, typer.Argument(help="Words of a title and/or artist.")],
@@ -250,9 +254,7 @@ def search(
         sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
         return
     if output is OutputFormat.csv:
-        for column in ("artists", "genres"):
-            hits[column] = hits[column].map(lambda v: "; ".join(v) if v is not None else "")
-        hits.to_csv(sys.stdout, index=False)
+        _write_csv(hits)
         return
     from rich.console import Console
     from rich.table import Table

@@ -92,15 +92,13 @@ def ensure_model(
     manifest = read_manifest(directory)
     if dataset in _registered():
         spec = get_dataset(dataset)
-        paths = [p for p in locate_files(spec, data_dir, cache_dir or default_cache_dir(),
-                                         progress.download).values() if p is not None]
-        used = [p for p in paths if p.name in {s["name"] for s in manifest.get("sources", [])}]
-        if not sources_match(manifest, used or paths):
+        located = locate_files(spec, data_dir, cache_dir or default_cache_dir(), progress.download)
+        if not sources_match(manifest, [p for p in located.values() if p is not None]):
             progress.say(f"The data for '{dataset}' changed: rebuilding the model")
-            space = manifest.get("features")
+            old = load_model(directory, verify=False).space  # keep the configured features
             return build_dataset_model(
                 dataset, data_dir=data_dir, cache_dir=cache_dir, progress=progress,
-                features=space,
+                features=old.features, weights=old.weights,
             )
     return load_model(directory)
 

@@ -125,9 +125,6 @@ class Catalog:
 
     def numeric(self, column: str) -> np.ndarray:
         """A column as float64 with NaN for missing (for filters and explanations)."""
-        return self._numeric_cache(column)
-
-    def _numeric_cache(self, column: str) -> np.ndarray:
         cache = self.__dict__.setdefault("_numeric", {})
         if column not in cache:
             values = self.tracks[column]

@@ -128,9 +128,15 @@ def locate_files(
             path = Path(data_dir) / spec.relpath
             if not path.is_file():
                 if spec.required:
+                    hint = (
+                        "put the file there, or leave out --data-dir / MUSICREC_DATA_DIR to "
+                        "download it into the cache"
+                        if spec.url
+                        else dataset.how_to_get.replace("DATA_DIR", str(data_dir))
+                    )
                     raise DatasetUnavailableError(
-                        f"dataset '{dataset.name}' is not in {data_dir}: {path} does not exist "
-                        f"({dataset.how_to_get})"
+                        f"dataset '{dataset.name}' is not in {data_dir}: {path} does not exist; "
+                        f"{hint}"
                     )
                 path = None
             found[spec.relpath] = path

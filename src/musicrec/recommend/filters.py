@@ -28,17 +28,19 @@ def parse_range(text: str, name: str, *, minutes: bool = False) -> Range:
     low_text, dash, high_text = match.groups()
     low = _number(low_text, text, name, minutes)
     high = _number(high_text, text, name, minutes) if dash else low
-    return check_range((low, high), name, text)
+    return check_range((low, high), name, text, (low_text, high_text if dash else low_text))
 
 
-def check_range(bounds: Range, name: str, text: str | None = None) -> Range:
-    """Validate that low <= high; return the pair."""
+def check_range(
+    bounds: Range, name: str, text: str | None = None, shown: tuple[str, str] | None = None
+) -> Range:
+    """Validate that low <= high; return the pair. ``shown``: the ends as the user wrote them."""
     low, high = bounds
     if low is not None and high is not None and low > high:
-        shown = f"'{text}'" if text else f"{low}-{high}"
+        start, end = shown or (_fmt(low), _fmt(high))
+        where = f"'{text}'" if text else f"{start}-{end}"
         raise InvalidArgumentError(
-            f"bad range {shown} for {name}: the start ({_fmt(low)}) is after the end "
-            f"({_fmt(high)})"
+            f"bad range {where} for {name}: the start ({start}) is after the end ({end})"
         )
     return bounds
 

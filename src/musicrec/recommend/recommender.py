@@ -41,7 +41,8 @@ class Recommender:
         self.model = model
         self.catalog = model.catalog
         self.space = model.space
-        self.index = index if index is not None else ExactIndex(model.vectors)
+        self.vectors = np.asarray(model.vectors)  # plain view of the memmap: cheap indexing
+        self.index = index if index is not None else ExactIndex(self.vectors)
 
     @cached_property
     def _raw(self) -> np.ndarray:
@@ -126,15 +127,15 @@ class Recommender:
         rows, scores = self.index.search(queries, pool, allowed, exclude)
         out = []
         for i, (pos, neg, query, profile) in enumerate(prepared):
-            cand_rows, cand_scores = rows[i], scores[i]
-            # a wider pool when versions and caps leave too few distinct songs
+            cand_rows, cand_scores, wider = rows[i], scores[i], pool
+            # a wider pool when versions leave too few distinct songs
             while True:
                 valid = cand_rows >= 0
                 distinct = one_per_song(cand_rows[valid], catalog.version_codes)  # positions
-                if len(distinct) >= k or pool >= len(catalog) or not valid.all():
+                if len(distinct) >= k or wider >= len(catalog) or not valid.all():
                     break
-                pool = min(len(catalog), pool * 4)
-                r, s = self.index.search(query[None, :], pool, allowed, [exclude[i]])
+                wider = min(len(catalog), wider * 4)
+                r, s = self.index.search(query[None, :], wider, allowed, [exclude[i]])
                 cand_rows, cand_scores = r[0], s[0]
             cand_rows, cand_scores = cand_rows[distinct], cand_scores[distinct]
             picked = select(
@@ -164,11 +165,11 @@ class Recommender:
             raise InvalidArgumentError(
                 f"{', '.join(sorted(both))} is both a seed and a negative seed"
             )
-        vectors = self.index.vectors if isinstance(self.index, ExactIndex) else self.model.vectors
-        pos_w = np.array([r.seed.weight for r in pos])
+        vectors = self.vectors
         if len(pos) == 1 and not neg:  # one seed: its own (unit) vector is the query
             row = pos[0].row
             return pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row].copy()
+        pos_w = np.array([r.seed.weight for r in pos])
         query = (pos_w[:, None] * vectors[[r.row for r in pos]]).sum(0) / pos_w.sum()
         if neg:
             neg_w = np.array([r.seed.weight for r in neg])
@@ -180,9 +181,8 @@ class Recommender:
         return pos, neg, query, profile
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
-        vectors = self.model.vectors
         reasons = explain(
-            query, np.asarray(vectors[rows]), self._raw[rows], profile, self.space.features_,
+            query, self.vectors[rows], self._raw[rows], profile, self.space.features_,
             self._spread,
         )
         c = self.catalog.column
