@@ -4,8 +4,10 @@ The seed method, per query: look the song up in the DataFrame by name and year, 
 the whole table with the fitted StandardScaler, ``scipy.spatial.distance.cdist(...,
 "cosine")`` from the seeds' mean, argsort, drop the seeds by name. musicrec: a warm
 ``Recommender.recommend`` on a loaded model (resolves the title, filters, reranks and
-explains). Both use the same catalog, the same feature columns and the same seeds;
-blocks of queries alternate between the two so machine noise hits both alike.
+explains), as shipped (one-track queries start from the model's neighbour table) and
+with the table switched off (every query scans the whole catalog, as multi-seed
+queries do). All use the same catalog, the same feature columns and the same seeds;
+blocks of queries rotate between the methods so machine noise hits them alike.
 
     MUSICREC_DATA_DIR=../shared/data python benchmarks/recommend_latency.py
 """
@@ -59,10 +61,13 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("MUSICREC_DATA_DIR", "../shared/data"))
     args = parser.parse_args()
 
+    from musicrec import Recommender
+    from musicrec.index import ExactIndex
     from musicrec.service import open_recommender
 
     with tempfile.TemporaryDirectory() as cache:
         rec = open_recommender(data_dir=Path(args.data_dir), cache_dir=Path(cache))
+        scan = Recommender(rec.model, index=ExactIndex(rec.vectors))  # no neighbour table
         features = rec.space.features_
         tracks = rec.catalog.tracks
         data, pipeline = seed_method_setup(tracks, features)
@@ -73,36 +78,40 @@ def main() -> None:
         picks = unique.iloc[rng.choice(len(unique), size=args.queries, replace=False)]
         songs = [{"name": n, "year": y} for n, y in zip(picks["name"], picks["year"], strict=True)]
 
-        # warm both up
-        for song in songs[:5]:
-            seed_method_recommend(song, data, pipeline, features)
-            rec.recommend(song["name"], k=10)
+        methods = {
+            "seed method (DataFrame + scaler + cdist)":
+                lambda song: seed_method_recommend(song, data, pipeline, features),
+            "musicrec warm recommend": lambda song: rec.recommend(song["name"], k=10),
+            "musicrec warm recommend, full scan (no neighbour table)":
+                lambda song: scan.recommend(song["name"], k=10),
+        }
+        for method in methods.values():  # warm up
+            for song in songs[:5]:
+                method(song)
 
-        # Alternate blocks of queries: each method runs warm, as in a service answering
-        # one query after another, and drift on the shared machine hits both alike.
-        t_seed, t_ours = [], []
+        # Rotate blocks of queries: each method runs warm, as in a service answering
+        # one query after another, and drift on the shared machine hits all alike.
+        times: dict[str, list[float]] = {name: [] for name in methods}
         for start_at in range(0, len(songs), args.block):
             block = songs[start_at: start_at + args.block]
-            for song in block:
-                start = time.perf_counter()
-                seed_method_recommend(song, data, pipeline, features)
-                t_seed.append(time.perf_counter() - start)
-            for song in block:
-                start = time.perf_counter()
-                rec.recommend(song["name"], k=10)
-                t_ours.append(time.perf_counter() - start)
+            for name, method in methods.items():
+                for song in block:
+                    start = time.perf_counter()
+                    method(song)
+                    times[name].append(time.perf_counter() - start)
 
-    med_seed, med_ours = statistics.median(t_seed), statistics.median(t_ours)
     print(f"catalog: {len(tracks):,} tracks, {len(features)} features; {len(songs)} queries, k=10")
     print()
-    print("| method | median ms/query | p90 ms/query |")
-    print("|---|---:|---:|")
-    for name, times in (("seed method (DataFrame + scaler + cdist)", t_seed),
-                        ("musicrec warm recommend", t_ours)):
-        p90 = float(np.percentile(times, 90))
-        print(f"| {name} | {statistics.median(times) * 1e3:.3f} | {p90 * 1e3:.3f} |")
+    print("| method | median ms/query | p90 ms/query | seed method / this |")
+    print("|---|---:|---:|---:|")
+    seed_median = statistics.median(next(iter(times.values())))
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        p90 = float(np.percentile(samples, 90))
+        print(f"| {name} | {median * 1e3:.3f} | {p90 * 1e3:.3f} | {seed_median / median:.1f}x |")
     print()
-    print(f"median ratio (seed method / musicrec): {med_seed / med_ours:.1f}x")
+    ours = statistics.median(times["musicrec warm recommend"])
+    print(f"median ratio (seed method / musicrec warm recommend): {seed_median / ours:.1f}x")
 
 
 if __name__ == "__main__":

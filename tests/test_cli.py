@@ -140,6 +140,7 @@ def test_search_and_info(capsys):
     assert code == 0 and "Billie Eilish" in out
     code, out, _ = cli(capsys, "info")
     assert code == 0 and "28,356" in out and "471" in out and "danceability" in out
+    assert "128 per track" in out
 
 
 def test_debug_shows_traceback(capsys):

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
 PLAYLISTS = "playlists.parquet"
 VECTORS = "vectors.npy"
+NEIGHBOURS = "neighbours.npy"
 FEATURE_SPACE = "feature_space.json"
 
 
@@ -44,6 +46,8 @@ class Model:
     vectors: np.ndarray
     manifest: dict[str, Any]
     path: Path | None = None
+    #: each track's nearest neighbours (memory-mapped), None for very large catalogs
+    neighbours: np.ndarray | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -80,11 +84,20 @@ def build_model(
     *,
     dataset: str = "custom",
     sources: list[Path] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Model:
-    """Fit the feature space on ``catalog`` and write the model directory atomically."""
+    """Fit the feature space on ``catalog`` and write the model directory atomically.
+
+    ``progress(done, total)`` follows the longest step, the neighbour table.
+    """
+    from musicrec.index.neighbours import MAX_TRACKS, nearest_neighbours
+
     directory = Path(directory)
     space = space if space is not None else FeatureSpace()
     vectors = space.fit_transform(catalog.tracks)
+    neighbours = (
+        nearest_neighbours(vectors, progress=progress) if len(vectors) <= MAX_TRACKS else None
+    )
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
@@ -97,6 +110,9 @@ def build_model(
         # column-major: the (d, n) transpose the index multiplies by is a free view
         np.save(staging / VECTORS, np.asfortranarray(vectors), allow_pickle=False)
         (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
+        if neighbours is not None:
+            np.save(staging / NEIGHBOURS, neighbours, allow_pickle=False)
+            files.append(NEIGHBOURS)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -226,6 +242,10 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
             pd.read_parquet(directory / PLAYLISTS) if PLAYLISTS in files else None
         )
         vectors = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
+        neighbours = (
+            np.load(directory / NEIGHBOURS, mmap_mode="r", allow_pickle=False)
+            if NEIGHBOURS in files else None
+        )
         space = FeatureSpace.from_dict(json.loads((directory / FEATURE_SPACE).read_text()))
     except ModelIntegrityError:
         raise
@@ -239,5 +259,14 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
             f"the model at {directory} is inconsistent: {vectors.shape[0]} vectors for "
             f"{len(tracks)} tracks; rebuild it"
         )
+    if neighbours is not None and (
+        neighbours.ndim != 2 or neighbours.shape[0] != len(tracks)
+        or not np.issubdtype(neighbours.dtype, np.integer)
+        or (neighbours.size and not 0 <= neighbours.min() <= neighbours.max() < len(tracks))
+    ):
+        raise ModelIntegrityError(
+            f"the model at {directory} is inconsistent: its neighbour table does not fit "
+            f"its {len(tracks)} tracks; rebuild it"
+        )
     catalog = Catalog(tracks, interactions, playlists)
-    return Model(catalog, space, vectors, manifest, directory)
+    return Model(catalog, space, vectors, manifest, directory, neighbours)

@@ -64,12 +64,13 @@ def _stderr():
 
 
 class _Reporter:
-    """Shows long steps on stderr: a line per step and a bar for downloads."""
+    """Shows long steps on stderr: a line per step, a bar for downloads and counted work."""
 
     def __init__(self) -> None:
         self.console = _stderr()
         self._bar = None
         self._task = None
+        self._label = None
 
     def step(self, message: str) -> None:
         self._close_bar()
@@ -93,15 +94,30 @@ class _Reporter:
             self._task = self._bar.add_task("download", total=total)
         self._bar.update(self._task, completed=done, total=total)
 
+    def count(self, label: str, done: int, total: int) -> None:
+        if self._bar is None or self._label != label:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._close_bar()
+            self._bar = Progress(
+                TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(),
+                console=self.console, transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(label, total=total)
+            self._label = label
+        self._bar.update(self._task, completed=done, total=total)
+
     def _close_bar(self) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+            self._label = None
 
     def progress(self):
         from musicrec.service import Progress
 
-        return Progress(step=self.step, download=self.download)
+        return Progress(step=self.step, download=self.download, count=self.count)
 
     def __enter__(self):
         return self
@@ -303,6 +319,8 @@ def info(
         ("genres", f"{len(rec.catalog.genre_names):,} "
          f"(most common: {', '.join(rec.catalog.genre_names[:8])})"),
         ("features", ", ".join(rec.space.features_)),
+        ("neighbours", "-" if rec.model.neighbours is None else
+         f"{rec.model.neighbours.shape[1]} per track, precomputed for one-track queries"),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
         ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
     ]

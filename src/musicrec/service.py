@@ -19,6 +19,7 @@ from musicrec.features.space import FeatureSpace
 from musicrec.recommend.recommender import Recommender
 
 StepCallback = Callable[[str], None]
+CountCallback = Callable[[str, int, int], None]  # label, done, total
 
 
 @dataclass
@@ -27,10 +28,18 @@ class Progress:
 
     step: StepCallback | None = None
     download: ByteProgress | None = None
+    count: CountCallback | None = None
 
     def say(self, message: str) -> None:
         if self.step is not None:
             self.step(message)
+
+    def counter(self, label: str) -> Callable[[int, int], None] | None:
+        """A (done, total) callback for one counted step, or None when nobody listens."""
+        if self.count is None:
+            return None
+        count = self.count
+        return lambda done, total: count(label, done, total)
 
 
 def model_dir(name: str, cache_dir: Path | None = None) -> Path:
@@ -65,6 +74,7 @@ def build_dataset_model(
         FeatureSpace(features, weights),
         dataset=dataset,
         sources=result.sources,
+        progress=progress.counter("nearest neighbours"),
     )
 
 
@@ -150,5 +160,5 @@ def import_file(
     progress.say(f"Fitting features and writing model '{name}' ({len(result.tracks):,} tracks)")
     return build_model(
         Catalog.from_import(result), target, FeatureSpace(features), dataset=name,
-        sources=result.sources,
+        sources=result.sources, progress=progress.counter("nearest neighbours"),
     )

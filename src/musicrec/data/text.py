@@ -20,18 +20,23 @@ _VERSION = re.compile(rf"\b(?:{_VERSION_WORDS})\b", re.IGNORECASE)
 _BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
 _FEAT_TAIL = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+.*$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w]+")
+# Anything base_title could remove: a bracket, a dash, a "feat." word.
+_MAY_HAVE_VERSION = re.compile(r"[\(\[\-–—]|\b(?:feat|ft|featuring)\b", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents, turn punctuation into single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("&", " and ").replace("'", "").replace("’", "")
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+    if not text.isascii():  # ASCII has no accents to strip and NFKD leaves it as is
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = text.replace("&", " and ").replace("'", "").replace("’", "")
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def base_title(title: str) -> str:
     """The title without version markers: "(feat. X)", "- Remastered 2011", "[Radio Edit]"."""
+    if not _MAY_HAVE_VERSION.search(title):
+        return fold(title)
     text = title
 
     def drop_version_brackets(match: re.Match[str]) -> str:

@@ -28,5 +28,19 @@ class Index(ABC):
         """Top-k rows and scores per query."""
 
     @abstractmethod
+    def search_row(
+        self,
+        row: int,
+        k: int,
+        allowed: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k rows and scores, (k,) each, for the query "like indexed row ``row``".
+
+        The same answer as ``search`` with that row's own vector; a backend may have a
+        faster way to give it.
+        """
+
+    @abstractmethod
     def similarity(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
         """Cosine similarities between two sets of indexed rows, (len(a), len(b))."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from musicrec.index.base import Index
-
-#: Every SAMPLE_STEP-th score is looked at first to guess a threshold for the top k.
-SAMPLE_STEP = 16
+from musicrec.index.neighbours import neighbours_of
+from musicrec.index.topk import top_k
 
 
 class ExactIndex(Index):
@@ -15,10 +14,13 @@ class ExactIndex(Index):
 
     Vectors stored column-major (as ``musicrec build`` writes them) give a contiguous
     (d, n) view for the product at no cost; otherwise one transposed copy is made.
+    ``neighbours``, a table from :func:`musicrec.index.neighbours.nearest_neighbours`,
+    answers single-track queries without the scan when it holds enough rows.
     """
 
-    def __init__(self, vectors: np.ndarray) -> None:
+    def __init__(self, vectors: np.ndarray, neighbours: np.ndarray | None = None) -> None:
         self.vectors = np.asarray(vectors)  # a plain view of a memmap: cheaper indexing
+        self.neighbours = None if neighbours is None else np.asarray(neighbours)
         transposed = vectors.T
         self._columns = (
             transposed if transposed.flags.c_contiguous else np.ascontiguousarray(transposed)
@@ -38,6 +40,10 @@ class ExactIndex(Index):
             np.putmask(scores, ~np.broadcast_to(allowed, scores.shape), -np.inf)
         for i, rows in enumerate(exclude or ()):
             scores[i, rows] = -np.inf
+        if m == 1:
+            r, s = top_k(scores[0], k)
+            if len(r) == k:
+                return r[None, :], s[None, :]
         rows = np.full((m, k), -1, dtype=np.int64)
         top = np.full((m, k), -np.inf, dtype=np.float32)
         for i in range(m):
@@ -45,33 +51,21 @@ class ExactIndex(Index):
             rows[i, : len(r)], top[i, : len(r)] = r, s
         return rows, top
 
+    def search_row(
+        self,
+        row: int,
+        k: int,
+        allowed: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if self.neighbours is not None and k <= self.neighbours.shape[1]:
+            found = neighbours_of(self.neighbours, self.vectors, row, k, allowed, exclude)
+            if found is not None:
+                return found
+        rows, scores = self.search(
+            self.vectors[row], k, allowed, None if exclude is None else [exclude]
+        )
+        return rows[0], scores[0]
+
     def similarity(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
         return self.vectors[rows_a] @ self.vectors[rows_b].T
-
-
-def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and scores of the k largest finite scores, best first (exact).
-
-    A threshold taken from a strided sample selects a small superset of the top k in
-    one pass; only when that superset is too small does a full partition run.
-    """
-    n = len(scores)
-    candidates = None
-    if n > 8 * SAMPLE_STEP * k:
-        sample = scores[::SAMPLE_STEP]
-        need = min(len(sample), 2 * (k // SAMPLE_STEP + 1))
-        threshold = np.partition(sample, len(sample) - need)[len(sample) - need]
-        if np.isfinite(threshold):
-            found = np.flatnonzero(scores >= threshold)
-            if len(found) >= k:
-                candidates = found
-    if candidates is None:
-        finite = np.flatnonzero(np.isfinite(scores))
-        if len(finite) > k:
-            part = np.argpartition(scores[finite], len(finite) - k)[len(finite) - k:]
-            candidates = finite[part]
-        else:
-            candidates = finite
-    order = np.argsort(-scores[candidates], kind="stable")[:k]
-    chosen = candidates[order]
-    return chosen, scores[chosen]

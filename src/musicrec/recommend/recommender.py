@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -12,9 +12,9 @@ import pandas as pd
 from musicrec.errors import InvalidArgumentError
 from musicrec.features.space import feature_matrix
 from musicrec.index import ExactIndex, Index
-from musicrec.recommend.explain import explain, seed_profile, why_text
+from musicrec.recommend.explain import Explainer, seed_profile, why_text
 from musicrec.recommend.filters import Filters
-from musicrec.recommend.rerank import one_per_song, select
+from musicrec.recommend.rerank import in_order, one_per_song, select
 from musicrec.recommend.results import Recommendation, Result
 from musicrec.recommend.seeds import ResolvedSeed, Seed, as_seed, resolve_seed
 
@@ -26,6 +26,16 @@ SeedLike = str | Seed
 #: How strongly a negative seed pushes the query away (Rocchio's gamma).
 NEGATIVE_STRENGTH = 0.5
 MAX_K = 1000
+
+
+class _Query(NamedTuple):
+    """One seed set made ready to search."""
+
+    pos: list[ResolvedSeed]
+    neg: list[ResolvedSeed]
+    vector: np.ndarray  # unit query vector
+    profile: np.ndarray  # the seeds' feature values, for explanations
+    row: int | None  # the catalog row when the query is that one track's own vector
 
 
 class Recommender:
@@ -42,15 +52,15 @@ class Recommender:
         self.catalog = model.catalog
         self.space = model.space
         self.vectors = np.asarray(model.vectors)  # plain view of the memmap: cheap indexing
-        self.index = index if index is not None else ExactIndex(self.vectors)
+        self.index = index if index is not None else ExactIndex(self.vectors, model.neighbours)
 
     @cached_property
     def _raw(self) -> np.ndarray:
         return feature_matrix(self.catalog.tracks, self.space.features_)
 
     @cached_property
-    def _spread(self) -> np.ndarray:
-        return self.space.scale_
+    def _explainer(self) -> Explainer:
+        return Explainer(self.space.features_, self.space.scale_)
 
     # ---------------------------------------------------------------- seeds
     def resolve(self, seed: SeedLike) -> ResolvedSeed:
@@ -117,31 +127,26 @@ class Recommender:
         prepared = [self._prepare(s, n) for s, n in zip(seed_sets, negatives, strict=True)]
         if not prepared:
             return []
-        queries = np.stack([p[2] for p in prepared])
         allowed = (filters or Filters()).mask(catalog)
         # the seeds, the negatives and every version of them never come back
-        exclude = [
-            catalog.version_rows([r.row for r in (*pos, *neg)]) for pos, neg, _, _ in prepared
-        ]
+        exclude = [catalog.version_rows([r.row for r in (*q.pos, *q.neg)]) for q in prepared]
         pool = min(len(catalog), max(100, 10 * k))
-        rows, scores = self.index.search(queries, pool, allowed, exclude)
+        found = self._candidates(prepared, pool, allowed, exclude)
         out = []
-        for i, (pos, neg, query, profile) in enumerate(prepared):
-            cand_rows, cand_scores, wider = rows[i], scores[i], pool
-            # a wider pool when versions leave too few distinct songs
+        for i, (pos, neg, query, profile, _) in enumerate(prepared):
+            (cand_rows, cand_scores), wider = found[i], pool
             while True:
                 valid = cand_rows >= 0
-                distinct = one_per_song(cand_rows[valid], catalog.version_codes)  # positions
-                if len(distinct) >= k or wider >= len(catalog) or not valid.all():
+                every_allowed = not valid.all()  # the pool already holds every allowed track
+                if every_allowed:
+                    cand_rows, cand_scores = cand_rows[valid], cand_scores[valid]
+                picked, distinct = self._rerank(cand_rows, cand_scores, k, artist_cap, mmr_lambda)
+                # a wider pool when versions leave too few distinct songs
+                if distinct >= k or every_allowed or wider >= len(catalog):
                     break
                 wider = min(len(catalog), wider * 4)
                 r, s = self.index.search(query[None, :], wider, allowed, [exclude[i]])
                 cand_rows, cand_scores = r[0], s[0]
-            cand_rows, cand_scores = cand_rows[distinct], cand_scores[distinct]
-            picked = select(
-                cand_rows, cand_scores, k, catalog.artist_codes, artist_cap, mmr_lambda,
-                self.index.similarity,
-            )
             results = self._results(cand_rows[picked], cand_scores[picked], query, profile)
             notices = [n for n in (s.notice() for s in (*pos, *neg)) if n]
             if len(results) < k:
@@ -153,7 +158,29 @@ class Recommender:
         return out
 
     # ---------------------------------------------------------------- internals
-    def _prepare(self, seeds: Sequence[SeedLike], negatives: Sequence[SeedLike]):
+    def _candidates(
+        self, prepared: list[_Query], pool: int, allowed: np.ndarray | None,
+        exclude: list[np.ndarray],
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The best ``pool`` candidates per query: one-track queries through
+        ``search_row`` (a backend may answer them without a scan), the rest in one batch."""
+        found: list = [None] * len(prepared)
+        scan = []
+        for i, q in enumerate(prepared):
+            if q.row is None:
+                scan.append(i)
+            else:
+                found[i] = self.index.search_row(q.row, pool, allowed, exclude[i])
+        if scan:
+            rows, scores = self.index.search(
+                np.stack([prepared[i].vector for i in scan]), pool, allowed,
+                [exclude[i] for i in scan],
+            )
+            for j, i in enumerate(scan):
+                found[i] = rows[j], scores[j]
+        return found
+
+    def _prepare(self, seeds: Sequence[SeedLike], negatives: Sequence[SeedLike]) -> _Query:
         if isinstance(seeds, str | Seed):
             seeds = [seeds]
         if not seeds:
@@ -168,7 +195,7 @@ class Recommender:
         vectors = self.vectors
         if len(pos) == 1 and not neg:  # one seed: its own (unit) vector is the query
             row = pos[0].row
-            return pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row].copy()
+            return _Query(pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row], row)
         pos_w = np.array([r.seed.weight for r in pos])
         query = (pos_w[:, None] * vectors[[r.row for r in pos]]).sum(0) / pos_w.sum()
         if neg:
@@ -178,36 +205,56 @@ class Recommender:
         norm = np.linalg.norm(query)
         query = (query / norm if norm > 0 else query).astype(np.float32)
         profile = seed_profile(self._raw[[r.row for r in pos]], pos_w, self.space.features_)
-        return pos, neg, query, profile
+        return _Query(pos, neg, query, profile, None)
+
+    def _rerank(
+        self, rows: np.ndarray, scores: np.ndarray, k: int, artist_cap: int | None,
+        mmr_lambda: float,
+    ) -> tuple[np.ndarray, int]:
+        """Positions of the k tracks to show (one per song, artist cap, MMR), and how many
+        distinct songs the candidates hold (at least k when they were enough)."""
+        catalog = self.catalog
+        if mmr_lambda >= 1.0:
+            picked, distinct = in_order(
+                rows, k, catalog.version_codes, catalog.artist_codes, artist_cap
+            )
+            return np.asarray(picked, dtype=np.int64), distinct
+        songs = one_per_song(rows, catalog.version_codes)
+        picked = select(
+            rows[songs], scores[songs], k, catalog.artist_codes, artist_cap, mmr_lambda,
+            self.index.similarity,
+        )
+        return songs[picked], len(songs)
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
-        reasons = explain(
-            query, self.vectors[rows], self._raw[rows], profile, self.space.features_,
-            self._spread,
-        )
-        c = self.catalog.column
-        ids, names, albums = c("track_id"), c("name"), c("album")
-        all_artists, all_genres, years, pops = c("artists"), c("genres"), c("year"), c("popularity")
-        out = []
-        for rank, (row, score, why) in enumerate(
-            zip(rows.tolist(), scores.tolist(), reasons, strict=True), 1
-        ):
-            artists, genres = all_artists[row], all_genres[row]
-            year, pop = years[row], pops[row]
-            out.append(Result(
+        reasons = self._explainer.explain(query, self.vectors[rows], self._raw[rows], profile)
+        ids, names, albums, all_artists, all_genres, years, pops = self._result_columns
+        return [
+            Result(
                 rank=rank,
-                track_id=str(ids[row]),
+                track_id=ids[row],
                 name=names[row],
-                artists=[] if artists is None else [str(a) for a in artists],
+                artists=[] if all_artists[row] is None else list(all_artists[row]),
                 album=albums[row],
-                year=None if year is None else int(year),
-                popularity=None if pop is None else int(pop),
-                genres=[] if genres is None else [str(g) for g in genres],
+                year=years[row],
+                popularity=pops[row],
+                genres=[] if all_genres[row] is None else list(all_genres[row]),
                 score=round(score, 4),
                 why=why_text(why, score),
                 reasons=why,
-            ))
-        return out
+            )
+            for rank, (row, score, why) in enumerate(
+                zip(rows.tolist(), scores.tolist(), reasons, strict=True), 1
+            )
+        ]
+
+    @cached_property
+    def _result_columns(self) -> tuple[list, ...]:
+        """The catalog columns a Result shows, as Python lists of Python values."""
+        c = self.catalog.column
+        ids = [str(v) for v in c("track_id")]
+        whole = [[None if v is None else int(v) for v in c(n)] for n in ("year", "popularity")]
+        return ids, *(c(n).tolist() for n in ("name", "album", "artists", "genres")), *whole
 
 
 def _check_options(k: int, artist_cap: int | None, mmr_lambda: float) -> None:

@@ -36,9 +36,9 @@ def select(
     n = len(rows)
     if n == 0 or k <= 0:
         return []
-    artists = artist_codes[rows].tolist()
     if mmr_lambda >= 1.0:
-        return _select_in_order(artists, k, artist_cap)
+        return in_order(rows, k, None, artist_codes, artist_cap)[0]
+    artists = artist_codes[rows].tolist()
     objective = scores.astype(np.float64)
     pair_sim = similarity(rows, rows).astype(np.float64)
     max_sim = np.full(n, -np.inf)
@@ -69,12 +69,30 @@ def select(
     return taken
 
 
-def _select_in_order(artists: list[int], k: int, artist_cap: int | None) -> list[int]:
-    """Plain ranking under the artist cap, backfilling with capped candidates."""
+def in_order(
+    rows: np.ndarray,
+    k: int,
+    version_codes: np.ndarray | None,
+    artist_codes: np.ndarray,
+    artist_cap: int | None,
+) -> tuple[list[int], int]:
+    """The plain ranking in one pass: positions of up to k of ``rows`` (best first).
+
+    Keeps the first candidate of each song (when ``version_codes`` is given) and at most
+    ``artist_cap`` per artist, backfilling with capped candidates when too few others
+    remain. Also returns how many distinct songs it saw: at least k when it filled the
+    list from uncapped candidates, else every distinct song in ``rows``.
+    """
+    artists = artist_codes[rows].tolist()
+    songs = version_codes[rows].tolist() if version_codes is not None else range(len(rows))
+    seen: set[int] = set()
     taken: list[int] = []
     skipped: list[int] = []
     per_artist: dict[int, int] = {}
-    for i, artist in enumerate(artists):
+    for i, (song, artist) in enumerate(zip(songs, artists)):  # noqa: B905 (range or list)
+        if song in seen:
+            continue
+        seen.add(song)
         count = per_artist.get(artist, 0)
         if artist_cap is not None and count >= artist_cap:
             skipped.append(i)
@@ -82,5 +100,5 @@ def _select_in_order(artists: list[int], k: int, artist_cap: int | None) -> list
         per_artist[artist] = count + 1
         taken.append(i)
         if len(taken) == k:
-            return taken
-    return taken + skipped[: k - len(taken)]
+            return taken, len(seen)
+    return taken + skipped[: k - len(taken)], len(seen)
