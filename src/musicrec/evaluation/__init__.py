@@ -1,0 +1,1 @@
+"""Offline evaluation: seeded splits, metrics, baselines and the report."""

@@ -1,0 +1,200 @@
+"""The evaluation protocols: genre precision (artist-disjoint, artist-filtered) and
+playlist continuation (held-out playlists), with beyond-accuracy measures.
+
+Every method is fitted on the training part of the same seeded split and judged on the
+same queries in one run. ``part="validation"`` splits the training part again and
+judges there, so settings can be chosen without looking at the test part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from musicrec.data.catalog import Catalog
+from musicrec.data.text import fold
+from musicrec.errors import InvalidArgumentError
+from musicrec.evaluation import metrics
+from musicrec.evaluation.labels import playlist_members, track_labels
+from musicrec.evaluation.methods import Method
+from musicrec.evaluation.splits import (
+    artist_split,
+    inner_artist_split,
+    playlist_split,
+)
+from musicrec.features.space import FeatureSpace
+
+PARTS = ("test", "validation")
+
+
+@dataclass
+class EvaluationSettings:
+    """The documented protocol; change the seed to draw another split."""
+
+    seed: int = 0
+    queries: int = 1000
+    ks: tuple[int, ...] = (5, 10, 20)
+    test_share: float = 0.2
+    min_playlist_tracks: int = 10
+    continuation_length: int = 500
+    part: str = "test"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seed": self.seed, "queries": self.queries, "ks": list(self.ks),
+            "test_share": self.test_share, "min_playlist_tracks": self.min_playlist_tracks,
+            "continuation_length": self.continuation_length, "part": self.part,
+        }
+
+
+@dataclass
+class EvaluationResult:
+    """Scores per task and method, with the settings and split sizes that produced them."""
+
+    settings: EvaluationSettings
+    genre: dict[str, dict[str, float]] = field(default_factory=dict)
+    continuation: dict[str, dict[str, float]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings.to_dict(), "sizes": self.sizes,
+            "genre": self.genre, "continuation": self.continuation,
+        }
+
+
+def _artist_rows(catalog: Catalog) -> tuple[list[set[str]], dict[str, np.ndarray]]:
+    """Each row's folded artist names, and artist -> rows."""
+    names = [
+        {fold(a) for a in artists} if artists is not None else set()
+        for artists in catalog.column("artists")
+    ]
+    rows: dict[str, list[int]] = {}
+    for row, artists in enumerate(names):
+        for a in artists:
+            rows.setdefault(a, []).append(row)
+    return names, {a: np.array(r, dtype=np.int64) for a, r in rows.items()}
+
+
+def evaluate_genre(
+    catalog: Catalog,
+    methods: Sequence[Method],
+    settings: EvaluationSettings,
+    say: Callable[[str], None] = lambda message: None,
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """Genre and subgenre precision@k on an artist-disjoint split, artist-filtered.
+
+    Models are fitted on training artists' tracks only; queries and candidates are test
+    artists' tracks; candidates sharing any artist with the query (and the query's
+    versions) are removed before ranking.
+    """
+    labels = track_labels(catalog)
+    split = artist_split(catalog, settings.test_share, settings.seed)
+    if settings.part == "validation":
+        split = inner_artist_split(catalog, split, settings.test_share, settings.seed)
+    test = split.test[labels.labelled[split.test]]
+    rng = np.random.default_rng(settings.seed)
+    queries = np.sort(rng.choice(test, size=min(settings.queries, len(test)), replace=False))
+    allowed = np.zeros(len(catalog), dtype=bool)
+    allowed[split.test] = True
+    names, by_artist = _artist_rows(catalog)
+    exclude = []
+    for q in queries.tolist():
+        same = [by_artist[a] for a in names[q]] + [catalog.version_rows([q]), np.array([q])]
+        exclude.append(np.unique(np.concatenate(same)))
+    yardstick = FeatureSpace().fit(catalog.tracks.iloc[split.train]).transform(catalog.tracks)
+    information = metrics.self_information(catalog.numeric("popularity"))
+    k_max = max(settings.ks)
+    out: dict[str, dict[str, float]] = {}
+    for method in methods:
+        say(f"genre task: fitting {method.name}")
+        method.fit(catalog, split.train, labels)
+        lists = method.recommend([np.array([q]) for q in queries], k_max, allowed, exclude)
+        scores: dict[str, float] = {}
+        for k in settings.ks:
+            genre = [metrics.precision_at_k(
+                (labels.genres[r[:k]] & labels.genres[q]).any(axis=1), k)
+                for q, r in zip(queries, lists, strict=True)]
+            sub = [metrics.precision_at_k(
+                (labels.subgenres[r[:k]] & labels.subgenres[q]).any(axis=1), k)
+                for q, r in zip(queries, lists, strict=True)]
+            scores[f"genre_p@{k}"] = float(np.mean(genre))
+            scores[f"subgenre_p@{k}"] = float(np.mean(sub))
+        top = [r[:10] for r in lists]
+        scores["coverage@10"] = metrics.coverage(top, len(split.test))
+        scores["diversity@10"] = float(np.mean(
+            [metrics.intra_list_diversity(r, yardstick) for r in top]))
+        scores["novelty@10"] = float(np.mean([metrics.novelty(r, information) for r in top]))
+        scores["artists@10"] = float(np.mean(
+            [metrics.distinct_artists(r, catalog.artist_codes) for r in top]))
+        out[method.name] = scores
+    sizes = {"train_tracks": len(split.train), "test_tracks": len(split.test),
+             "queries": len(queries)}
+    return out, sizes
+
+
+def evaluate_continuation(
+    catalog: Catalog,
+    methods: Sequence[Method],
+    settings: EvaluationSettings,
+    say: Callable[[str], None] = lambda message: None,
+) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """RecSys-Challenge-2018-style continuation of held-out playlists.
+
+    Test playlists (a seeded share of those with at least ``min_playlist_tracks``) give
+    no labels to any model; half of each is the seeds, the rest is to be found among
+    ``continuation_length`` recommendations from the whole catalog.
+    """
+    members = playlist_members(catalog)
+    split = playlist_split(members, settings.test_share, settings.min_playlist_tracks,
+                           settings.seed)
+    if settings.part == "validation":
+        split = playlist_split(members, settings.test_share, settings.min_playlist_tracks,
+                               settings.seed + 1, among=split.train)
+    labels = track_labels(catalog, split.train)
+    everything = np.arange(len(catalog))
+    allowed = np.ones(len(catalog), dtype=bool)
+    seed_sets = [split.seeds[p] for p in split.test]
+    artist_of = catalog.artist_codes
+    out: dict[str, dict[str, float]] = {}
+    for method in methods:
+        say(f"continuation task: fitting {method.name}")
+        method.fit(catalog, everything, labels)
+        lists = method.recommend(seed_sets, settings.continuation_length, allowed, seed_sets)
+        hidden = [split.hidden[p] for p in split.test]
+        pairs = list(zip(lists, hidden, strict=True))
+        out[method.name] = {
+            "r_precision": float(np.mean([metrics.r_precision(r, h) for r, h in pairs])),
+            "r_precision_artist": float(np.mean(
+                [metrics.r_precision(r, h, artist_of) for r, h in pairs])),
+            "ndcg@100": float(np.mean([metrics.ndcg_at_k(r, h, 100) for r, h in pairs])),
+            "recall@100": float(np.mean([metrics.recall_at_k(r, h, 100) for r, h in pairs])),
+            "clicks": float(np.mean([metrics.clicks(r, h) for r, h in pairs])),
+        }
+    sizes = {"train_playlists": len(split.train), "test_playlists": len(split.test)}
+    return out, sizes
+
+
+def evaluate(
+    catalog: Catalog,
+    methods: Sequence[Method],
+    settings: EvaluationSettings | None = None,
+    say: Callable[[str], None] = lambda message: None,
+) -> EvaluationResult:
+    """Both tasks for every method, on one seeded split."""
+    settings = settings or EvaluationSettings()
+    if settings.part not in PARTS:
+        raise InvalidArgumentError(f"part must be one of {', '.join(PARTS)}")
+    if settings.queries < 1:
+        raise InvalidArgumentError(f"queries must be at least 1 (got {settings.queries})")
+    names = [m.name for m in methods]
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"method names must differ (got {', '.join(names)})")
+    result = EvaluationResult(settings)
+    result.genre, genre_sizes = evaluate_genre(catalog, methods, settings, say)
+    result.continuation, cont_sizes = evaluate_continuation(catalog, methods, settings, say)
+    result.sizes = {**genre_sizes, **cont_sizes}
+    return result

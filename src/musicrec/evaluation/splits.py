@@ -1,0 +1,86 @@
+"""Fixed, seeded splits: by artist (genre precision) and by playlist (continuation).
+
+Both are pure functions of the catalog and a seed, so a rerun gives the same split.
+Each can be split again inside its training part (``validation``) for choosing
+settings without looking at the test part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from musicrec.data.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class ArtistSplit:
+    """Rows of training artists and of test artists (no artist on both sides).
+
+    A track belongs to the side of its primary artist; a test track that also credits a
+    training artist stays in the test side, but the artist filter of the evaluation
+    removes candidates sharing any artist with the query.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+
+
+def artist_split(catalog: Catalog, test_share: float = 0.2, seed: int = 0) -> ArtistSplit:
+    """Put a seeded ``test_share`` of primary artists (and all their tracks) in the test part."""
+    codes = catalog.artist_codes
+    artists = np.unique(codes)
+    rng = np.random.default_rng(seed)
+    test_artists = rng.choice(artists, size=round(test_share * len(artists)), replace=False)
+    is_test = np.isin(codes, test_artists)
+    return ArtistSplit(np.flatnonzero(~is_test), np.flatnonzero(is_test))
+
+
+def inner_artist_split(
+    catalog: Catalog, split: ArtistSplit, test_share: float = 0.2, seed: int = 0
+) -> ArtistSplit:
+    """An artist split inside ``split.train``, for validation."""
+    codes = catalog.artist_codes[split.train]
+    artists = np.unique(codes)
+    rng = np.random.default_rng(seed + 1)
+    held = rng.choice(artists, size=round(test_share * len(artists)), replace=False)
+    is_held = np.isin(codes, held)
+    return ArtistSplit(split.train[~is_held], split.train[is_held])
+
+
+@dataclass(frozen=True)
+class PlaylistSplit:
+    """Training playlists, and test playlists cut into seed and hidden halves."""
+
+    train: list[str]
+    test: list[str]
+    seeds: dict[str, np.ndarray]  # test playlist -> catalog rows given as seeds
+    hidden: dict[str, np.ndarray]  # test playlist -> catalog rows to find
+
+
+def playlist_split(
+    members: dict[str, np.ndarray],
+    test_share: float = 0.2,
+    min_tracks: int = 10,
+    seed: int = 0,
+    among: list[str] | None = None,
+) -> PlaylistSplit:
+    """A seeded ``test_share`` of the playlists with at least ``min_tracks`` tracks is
+    held out; in each, a seeded half of the tracks are seeds and the rest are hidden.
+
+    ``among`` limits the split to those playlists (for a validation split inside the
+    training playlists).
+    """
+    pool = sorted(among if among is not None else members)
+    eligible = [p for p in pool if len(members[p]) >= min_tracks]
+    rng = np.random.default_rng(seed)
+    test = sorted(rng.choice(eligible, size=round(test_share * len(eligible)), replace=False))
+    held = set(test)
+    seeds, hidden = {}, {}
+    for playlist in test:
+        rows = rng.permutation(members[playlist])
+        half = len(rows) // 2
+        seeds[playlist], hidden[playlist] = np.sort(rows[:half]), np.sort(rows[half:])
+    train = [p for p in pool if p not in held]
+    return PlaylistSplit(train, list(test), seeds, hidden)
