@@ -137,15 +137,18 @@ def test_stale_model_is_rebuilt_with_its_feature_config(songs_csv, tmp_path):
     shutil.copy(songs_csv, csv_path)
     cache = tmp_path / "cache"
     first = build_dataset_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
-                                features=["energy", "valence"], weights={"energy": 2.0})
+                                features=["energy", "valence"], weights={"energy": 2.0},
+                                method="original")
     os.utime(csv_path, ns=(1, 1))  # touched, same content: kept
-    kept = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache)
+    kept = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
+                        method="original")
     assert kept.manifest["created"] == first.manifest["created"]
     assert kept.manifest["sources"] == first.manifest["sources"]
     frame = pd.read_csv(csv_path)
     frame.loc[0, "energy"] = 0.123
     frame.to_csv(csv_path, index=False)
-    rebuilt = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache)
+    rebuilt = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
+                           method="original")
     assert rebuilt.manifest["sources"][0]["sha256"] != first.manifest["sources"][0]["sha256"]
     assert rebuilt.space.features_ == ["energy", "valence"]
     assert rebuilt.space.weights == {"energy": 2.0}

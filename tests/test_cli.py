@@ -74,7 +74,7 @@ def test_recommend_table_csv_and_options(capsys):
         (["recommend", "bad guy", "--genre", "polka-metal"], 1, "no track has the genre"),
         (["recommend", "bad guy", "--explicit"], 1, "no explicit flag"),
         (["recommend", "bad guy", "--seed", "x:0"], 1, "seed weight must be a number above 0"),
-        (["recommend", "bad guy", "--model", "/nonexistent/model"], 1, "no model at"),
+        (["recommend", "bad guy", "--model-dir", "/nonexistent/model"], 1, "no model at"),
         (["recommend", "bad guy", "--dataset", "nosuch"], 1, "unknown dataset 'nosuch'"),
         (["search", ""], 1, "search text is empty"),
         (["frobnicate"], 2, "No such command"),

@@ -26,8 +26,11 @@ def test_table_matches_brute_force_with_ties():
     vectors = rng.normal(size=(3000, 6)).astype(np.float32)
     vectors[100:110] = vectors[5]  # ten exact duplicates: ties broken by row
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    table = nearest_neighbours(vectors, 40)
+    found = nearest_neighbours(vectors, 40)
+    table = found.rows
     assert table.shape == (3000, 40) and table.dtype == np.int32
+    assert found.scores.dtype == np.float32
+    assert np.all(np.diff(found.scores, axis=1) <= 0)  # best first
     assert not (table == np.arange(3000)[:, None]).any()  # a track is not its own neighbour
     expected = _brute_force(vectors, 40)
     exact = vectors.astype(np.float64)
@@ -36,19 +39,20 @@ def test_table_matches_brute_force_with_ties():
     assert np.allclose(got, want, atol=1e-6)  # the same similarity at every rank
     assert (table == expected).mean() > 0.99  # float32 rounding may swap near-equal pairs
     assert sorted(table[5, :10]) == list(range(100, 110))  # its duplicates come first
+    assert np.allclose(found.scores, got, atol=1e-6)  # the stored scores are the cosines
 
 
 def test_tiny_catalogs():
     one = nearest_neighbours(np.ones((1, 3), dtype=np.float32))
-    assert one.shape == (1, 0)
+    assert one.rows.shape == (1, 0) and one.width == 0
     two = nearest_neighbours(np.eye(2, dtype=np.float32))
-    assert two.tolist() == [[1], [0]]
+    assert two.rows.tolist() == [[1], [0]] and two.scores.tolist() == [[0.0], [0.0]]
 
 
 def test_search_row_equals_the_scan_on_the_real_catalog(model):
     with_table = ExactIndex(model.vectors, model.neighbours)
     scan = ExactIndex(model.vectors)
-    assert model.neighbours is not None and model.neighbours.shape == (28_356, 128)
+    assert model.neighbours is not None and model.neighbours.rows.shape == (28_356, 128)
     catalog = model.catalog
     rng = np.random.default_rng(11)
     rock = Filters(genres=["rock"]).mask(catalog)
@@ -74,7 +78,7 @@ def test_search_row_falls_back_when_the_table_is_too_short(model):
     row = catalog.index_of("2Fxmhks0bxGSBdJ92vM42m")  # bad guy
     # a narrow filter leaves almost none of its 128 neighbours: the scan answers
     allowed = Filters(year=(1957, 1965)).mask(catalog)
-    assert allowed[model.neighbours[row]].sum() < 5
+    assert allowed[model.neighbours.rows[row]].sum() < 5
     rows, scores = index.search_row(row, 20, allowed, catalog.version_rows([row]))
     assert len(rows) == 20 and allowed[rows].all()
     assert np.all(np.diff(scores) <= 1e-7)

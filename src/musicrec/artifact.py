@@ -23,17 +23,20 @@ import numpy as np
 import pandas as pd
 
 from musicrec.data.catalog import Catalog
-from musicrec.errors import ModelIntegrityError, ModelNotFoundError
+from musicrec.errors import ModelIntegrityError, ModelNotFoundError, OutdatedModelError
 from musicrec.features.space import FeatureSpace
+from musicrec.index.neighbours import NeighbourTable
 
 FORMAT = "musicrec-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: neighbour table with scores, style model
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
 PLAYLISTS = "playlists.parquet"
 VECTORS = "vectors.npy"
 NEIGHBOURS = "neighbours.npy"
+NEIGHBOUR_SCORES = "neighbour_scores.npy"
+STYLE = "style.skops"
 FEATURE_SPACE = "feature_space.json"
 
 
@@ -47,7 +50,7 @@ class Model:
     manifest: dict[str, Any]
     path: Path | None = None
     #: each track's nearest neighbours (memory-mapped), None for very large catalogs
-    neighbours: np.ndarray | None = None
+    neighbours: NeighbourTable | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -85,16 +88,24 @@ def build_model(
     dataset: str = "custom",
     sources: list[Path] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Model:
     """Fit the feature space on ``catalog`` and write the model directory atomically.
 
-    ``progress(done, total)`` follows the longest step, the neighbour table.
+    ``progress(done, total)`` follows the neighbour table; ``say`` names other long
+    steps (fitting the style model). A feature space with a style configuration learns
+    from the catalog's playlist genres.
     """
     from musicrec.index.neighbours import MAX_TRACKS, nearest_neighbours
 
     directory = Path(directory)
     space = space if space is not None else FeatureSpace()
-    vectors = space.fit_transform(catalog.tracks)
+    labels = None
+    if space.style is not None:
+        from musicrec.data.labels import track_labels
+
+        labels = track_labels(catalog)
+    vectors = space.fit_transform(catalog.tracks, labels, say)
     neighbours = (
         nearest_neighbours(vectors, progress=progress) if len(vectors) <= MAX_TRACKS else None
     )
@@ -111,8 +122,12 @@ def build_model(
         np.save(staging / VECTORS, np.asfortranarray(vectors), allow_pickle=False)
         (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
         if neighbours is not None:
-            np.save(staging / NEIGHBOURS, neighbours, allow_pickle=False)
-            files.append(NEIGHBOURS)
+            np.save(staging / NEIGHBOURS, neighbours.rows, allow_pickle=False)
+            np.save(staging / NEIGHBOUR_SCORES, neighbours.scores, allow_pickle=False)
+            files += [NEIGHBOURS, NEIGHBOUR_SCORES]
+        if space.style is not None:
+            space.style_model_.save(staging / STYLE)
+            files.append(STYLE)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -126,6 +141,7 @@ def build_model(
                 "features": len(space.features_),
             },
             "features": space.features_,
+            "style": None if space.style is None else space.style.to_dict(),
             "sources": [source_fingerprint(p) for p in (sources or [])],
             "files": {
                 name: {
@@ -141,6 +157,16 @@ def build_model(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return load_model(directory)
+
+
+def _fits(table: NeighbourTable, n_tracks: int) -> bool:
+    """Whether a loaded neighbour table has the right shapes, types and row numbers."""
+    rows, scores = table.rows, table.scores
+    return (
+        rows.ndim == 2 and rows.shape[0] == n_tracks and rows.shape == scores.shape
+        and np.issubdtype(rows.dtype, np.integer) and scores.dtype == np.float32
+        and (rows.size == 0 or 0 <= rows.min() <= rows.max() < n_tracks)
+    )
 
 
 def _swap_into_place(staging: Path, directory: Path) -> None:
@@ -209,7 +235,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelIntegrityError(f"{directory} is not a musicrec model")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise ModelIntegrityError(
+        raise OutdatedModelError(
             f"the model at {directory} has format version {manifest.get('format_version')}, "
             f"this musicrec reads version {FORMAT_VERSION}; rebuild it with 'musicrec build'"
         )
@@ -242,11 +268,17 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
             pd.read_parquet(directory / PLAYLISTS) if PLAYLISTS in files else None
         )
         vectors = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
-        neighbours = (
-            np.load(directory / NEIGHBOURS, mmap_mode="r", allow_pickle=False)
-            if NEIGHBOURS in files else None
-        )
+        neighbours = None
+        if NEIGHBOURS in files:
+            neighbours = NeighbourTable(
+                np.load(directory / NEIGHBOURS, mmap_mode="r", allow_pickle=False),
+                np.load(directory / NEIGHBOUR_SCORES, mmap_mode="r", allow_pickle=False),
+            )
         space = FeatureSpace.from_dict(json.loads((directory / FEATURE_SPACE).read_text()))
+        if space.style is not None:
+            if STYLE not in files:
+                raise ModelIntegrityError(f"the manifest of {directory} does not list {STYLE}")
+            space.attach_style(directory / STYLE)  # read only when a new track is embedded
     except ModelIntegrityError:
         raise
     except Exception as exc:  # a file that passed the checksum but cannot be read
@@ -254,16 +286,12 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
     for column in ("artists", "genres"):
         tracks[column] = [None if v is None else list(v) for v in tracks[column]]
     counts = manifest.get("counts", {})
-    if vectors.shape != (len(tracks), len(space.features_)) or counts.get("tracks") != len(tracks):
+    if vectors.shape != (len(tracks), space.dims_) or counts.get("tracks") != len(tracks):
         raise ModelIntegrityError(
             f"the model at {directory} is inconsistent: {vectors.shape[0]} vectors for "
             f"{len(tracks)} tracks; rebuild it"
         )
-    if neighbours is not None and (
-        neighbours.ndim != 2 or neighbours.shape[0] != len(tracks)
-        or not np.issubdtype(neighbours.dtype, np.integer)
-        or (neighbours.size and not 0 <= neighbours.min() <= neighbours.max() < len(tracks))
-    ):
+    if neighbours is not None and not _fits(neighbours, len(tracks)):
         raise ModelIntegrityError(
             f"the model at {directory} is inconsistent: its neighbour table does not fit "
             f"its {len(tracks)} tracks; rebuild it"

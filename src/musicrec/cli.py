@@ -53,7 +53,20 @@ Dataset = Annotated[
 ]
 ModelPath = Annotated[
     Path | None,
-    typer.Option("--model", help="A model directory made by 'musicrec build'.", show_default=False),
+    typer.Option("--model-dir", help="A model directory made by 'musicrec build' or "
+                 "'musicrec import' (instead of a dataset's).", show_default=False),
+]
+
+
+class ModelKind(StrEnum):
+    style = "style"
+    original = "original"
+
+
+ModelOption = Annotated[
+    ModelKind,
+    typer.Option("--model", "-m", help="style: audio features plus learned genre and playlist "
+                 "style (the default); original: the seed method, audio features only."),
 ]
 
 
@@ -126,13 +139,16 @@ class _Reporter:
         self._close_bar()
 
 
-def _open(dataset: str, model: Path | None, data_dir: Path | None, cache_dir: Path | None):
+def _open(
+    dataset: str, kind: ModelKind, model_dir: Path | None, data_dir: Path | None,
+    cache_dir: Path | None,
+):
     from musicrec.service import open_recommender
 
     with _Reporter() as reporter:
         return open_recommender(
-            dataset, model_path=model, data_dir=data_dir, cache_dir=cache_dir,
-            progress=reporter.progress(),
+            dataset, model_path=model_dir, data_dir=data_dir, cache_dir=cache_dir,
+            method=kind.value, progress=reporter.progress(),
         )
 
 
@@ -182,7 +198,8 @@ def recommend(
         OutputFormat.table
     ),
     dataset: Dataset = "spotify_songs",
-    model: ModelPath = None,
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -205,7 +222,7 @@ def recommend(
         genres=list(genre or []),
         exclude_genres=list(exclude_genre or []),
     )
-    rec = _open(dataset, model, data_dir, cache_dir)
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
     result = rec.recommend(
         all_seeds, k, negatives=negatives, filters=filters,
         artist_cap=None if artist_cap == 0 else artist_cap, mmr_lambda=mmr_lambda,
@@ -259,12 +276,13 @@ def search(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200)] = 10,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     dataset: Dataset = "spotify_songs",
-    model: ModelPath = None,
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """List catalog tracks that match TEXT (use an id from here as a seed)."""
-    rec = _open(dataset, model, data_dir, cache_dir)
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
     hits = rec.search(text, limit)
     if output is OutputFormat.json:
         sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
@@ -292,7 +310,8 @@ def search(
 @app.command()
 def info(
     dataset: Dataset = "spotify_songs",
-    model: ModelPath = None,
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -300,7 +319,7 @@ def info(
     from rich.console import Console
     from rich.table import Table
 
-    rec = _open(dataset, model, data_dir, cache_dir)
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
     manifest = rec.model.manifest
     tracks = rec.catalog.tracks
     table = Table(show_header=False, title="musicrec model", title_justify="left")
@@ -319,8 +338,10 @@ def info(
         ("genres", f"{len(rec.catalog.genre_names):,} "
          f"(most common: {', '.join(rec.catalog.genre_names[:8])})"),
         ("features", ", ".join(rec.space.features_)),
+        ("style", "-" if rec.space.style is None else
+         f"learned genre, subgenre and playlist style ({rec.space.dims_} dimensions in all)"),
         ("neighbours", "-" if rec.model.neighbours is None else
-         f"{rec.model.neighbours.shape[1]} per track, precomputed for one-track queries"),
+         f"{rec.model.neighbours.width} per track, precomputed for one-track queries"),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
         ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
     ]
@@ -367,6 +388,7 @@ def build(
     weight: Annotated[list[str] | None, typer.Option(
         "--weight", help="FEATURE=WEIGHT to make a feature count more or less. Repeatable.",
         show_default=False)] = None,
+    model: ModelOption = ModelKind.style,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -374,14 +396,15 @@ def build(
     from musicrec.service import build_dataset_model
 
     with _Reporter() as reporter:
-        model = build_dataset_model(
+        built = build_dataset_model(
             dataset, data_dir=data_dir, cache_dir=cache_dir,
             features=_split_features(features), weights=_parse_weights(weight),
-            progress=reporter.progress(),
+            method=model.value, progress=reporter.progress(),
         )
+    style = "" if built.space.style is None else " plus learned style"
     _stderr().print(
-        f"Built model '{dataset}': {len(model.catalog):,} tracks, "
-        f"{len(model.space.features_)} features, at {model.path}"
+        f"Built model '{dataset}' ({model.value}): {len(built.catalog):,} tracks, "
+        f"{len(built.space.features_)} features{style}, at {built.path}"
     )
 
 
@@ -408,6 +431,66 @@ def import_(
         f"Imported {len(model.catalog):,} tracks as '{name}'. "
         f"Try: musicrec recommend --dataset {name} \"<a title from the file>\""
     )
+
+
+@app.command()
+def evaluate(
+    queries: Annotated[int, typer.Option(help="Query tracks for genre precision.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the splits and samples.")] = 0,
+    part: Annotated[str, typer.Option(
+        help="test: the held-out split; validation: a split inside the training part, "
+        "for choosing settings.")] = "test",
+    methods: Annotated[str, typer.Option(
+        help="Comma-separated: random, popularity, original, musicrec.")] = (
+        "random,popularity,original,musicrec"),
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write the results as JSON here.", show_default=False)] = None,
+    plot_out: Annotated[Path | None, typer.Option(
+        "--plot", help="Also write a PNG comparing the methods here.", show_default=False)] = None,
+    dataset: Dataset = "spotify_songs",
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Measure recommendation quality against baselines on seeded, documented splits."""
+    from musicrec.evaluation.harness import EvaluationSettings
+    from musicrec.evaluation.harness import evaluate as run_evaluation
+    from musicrec.evaluation.methods import make_methods
+    from musicrec.evaluation.report import plot, sections, table_rows
+    from musicrec.service import dataset_catalog
+
+    chosen = make_methods([m.strip() for m in methods.split(",") if m.strip()], seed)
+    settings = EvaluationSettings(seed=seed, queries=queries, part=part)
+    with _Reporter() as reporter:
+        catalog = dataset_catalog(dataset, data_dir=data_dir, cache_dir=cache_dir,
+                                  progress=reporter.progress())
+        result = run_evaluation(catalog, chosen, settings, say=reporter.step)
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for title, scores, columns in sections(result):
+        header, rows = table_rows(scores, columns)
+        table = Table(title=title, title_justify="left")
+        for i, name in enumerate(header):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    sizes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.sizes.items())
+    console.print(f"[dim]{part} split, seed {seed}: {sizes}[/dim]")
+    if json_out is not None:
+        _write_atomic(json_out, json.dumps(result.to_dict(), indent=2) + "\n")
+        _stderr().print(f"Wrote {json_out}")
+    if plot_out is not None:
+        plot(result, plot_out)
+        _stderr().print(f"Wrote {plot_out}")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def run(argv: list[str]) -> int:

@@ -61,5 +61,9 @@ class ModelIntegrityError(MusicrecError):
     """A built model directory was changed, truncated or made by an incompatible version."""
 
 
+class OutdatedModelError(ModelIntegrityError):
+    """A model written in another format version; rebuilding it fixes this."""
+
+
 class ModelNotFoundError(MusicrecError, FileNotFoundError):
     """No built model where one was expected."""

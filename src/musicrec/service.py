@@ -14,7 +14,7 @@ from musicrec.artifact import Model, build_model, load_model, read_manifest, sou
 from musicrec.data.catalog import Catalog
 from musicrec.data.download import ByteProgress
 from musicrec.data.registry import DEFAULT_DATASET, default_cache_dir, get_dataset, locate_files
-from musicrec.errors import InvalidArgumentError
+from musicrec.errors import InvalidArgumentError, OutdatedModelError
 from musicrec.features.space import FeatureSpace
 from musicrec.recommend.recommender import Recommender
 
@@ -42,13 +42,41 @@ class Progress:
         return lambda done, total: count(label, done, total)
 
 
-def model_dir(name: str, cache_dir: Path | None = None) -> Path:
-    """Where the model called ``name`` lives in the cache."""
+#: How vectors are made: "style" (audio features + learned style blocks; needs playlist
+#: genres) or "original" (the seed method: standardised audio features only).
+METHODS = ("style", "original")
+DEFAULT_METHOD = "style"
+
+
+def model_dir(name: str, cache_dir: Path | None = None, method: str = DEFAULT_METHOD) -> Path:
+    """Where the model called ``name`` (built with ``method``) lives in the cache."""
     if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
         raise InvalidArgumentError(
             f"bad model name '{name}': use letters, digits, '-', '_' or '.'"
         )
-    return (cache_dir or default_cache_dir()) / "models" / name
+    _check_method(method)
+    folder = name if method == DEFAULT_METHOD else f"{name}-{method}"
+    return (cache_dir or default_cache_dir()) / "models" / folder
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise InvalidArgumentError(f"unknown model '{method}'; choose one of {', '.join(METHODS)}")
+
+
+def _space(
+    catalog: Catalog, method: str, features: Sequence[str] | None,
+    weights: Mapping[str, float] | None, progress: Progress,
+) -> FeatureSpace:
+    """The feature space for ``method``; "style" falls back to "original" (saying so)
+    when the catalog has no playlist genres to learn from."""
+    if method == "style":
+        from musicrec.features.style import StyleConfig
+
+        if catalog.playlists is not None and len(catalog.interactions):
+            return FeatureSpace(features, weights, StyleConfig())
+        progress.say("No playlist genres to learn styles from: using audio features only")
+    return FeatureSpace(features, weights)
 
 
 def build_dataset_model(
@@ -58,24 +86,43 @@ def build_dataset_model(
     cache_dir: Path | None = None,
     features: Sequence[str] | None = None,
     weights: Mapping[str, float] | None = None,
+    method: str = DEFAULT_METHOD,
     progress: Progress | None = None,
 ) -> Model:
     """Import a registered dataset and build its model into the cache."""
     progress = progress or Progress()
+    _check_method(method)
     spec = get_dataset(dataset)
     cache_dir = cache_dir or default_cache_dir()
     paths = locate_files(spec, data_dir, cache_dir, progress.download)
     progress.say(f"Reading {spec.description}")
     result = spec.reader(paths)
+    catalog = Catalog.from_import(result)
     progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
     return build_model(
-        Catalog.from_import(result),
-        model_dir(dataset, cache_dir),
-        FeatureSpace(features, weights),
+        catalog,
+        model_dir(dataset, cache_dir, method),
+        _space(catalog, method, features, weights, progress),
         dataset=dataset,
         sources=result.sources,
         progress=progress.counter("nearest neighbours"),
+        say=progress.say,
     )
+
+
+def dataset_catalog(
+    dataset: str = DEFAULT_DATASET,
+    *,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Catalog:
+    """A registered dataset's catalog, read from its files (no model is built)."""
+    progress = progress or Progress()
+    spec = get_dataset(dataset)
+    paths = locate_files(spec, data_dir, cache_dir or default_cache_dir(), progress.download)
+    progress.say(f"Reading {spec.description}")
+    return Catalog.from_import(spec.reader(paths))
 
 
 def ensure_model(
@@ -83,6 +130,7 @@ def ensure_model(
     *,
     data_dir: Path | None = None,
     cache_dir: Path | None = None,
+    method: str = DEFAULT_METHOD,
     progress: Progress | None = None,
 ) -> Model:
     """The dataset's model, built on first use or when its source files changed.
@@ -91,15 +139,23 @@ def ensure_model(
     ``musicrec import`` (not a registered dataset) is loaded as it is.
     """
     progress = progress or Progress()
-    directory = model_dir(dataset, cache_dir)
+    directory = model_dir(dataset, cache_dir, method)
     if not directory.exists():
         if dataset not in _registered():
             get_dataset(dataset)  # raises: unknown dataset, listing the known ones
-        progress.say(f"No model for '{dataset}' yet: building it (once)")
+        progress.say(f"No '{method}' model for '{dataset}' yet: building it (once)")
         return build_dataset_model(
-            dataset, data_dir=data_dir, cache_dir=cache_dir, progress=progress
+            dataset, data_dir=data_dir, cache_dir=cache_dir, method=method, progress=progress
         )
-    manifest = read_manifest(directory)
+    try:
+        manifest = read_manifest(directory)
+    except OutdatedModelError:
+        if dataset not in _registered():
+            raise
+        progress.say(f"The model for '{dataset}' is from another musicrec version: rebuilding it")
+        return build_dataset_model(
+            dataset, data_dir=data_dir, cache_dir=cache_dir, method=method, progress=progress
+        )
     if dataset in _registered():
         spec = get_dataset(dataset)
         located = locate_files(spec, data_dir, cache_dir or default_cache_dir(), progress.download)
@@ -108,7 +164,7 @@ def ensure_model(
             old = load_model(directory, verify=False).space  # keep the configured features
             return build_dataset_model(
                 dataset, data_dir=data_dir, cache_dir=cache_dir, progress=progress,
-                features=old.features, weights=old.weights,
+                features=old.features, weights=old.weights, method=method,
             )
     return load_model(directory)
 
@@ -125,15 +181,20 @@ def open_recommender(
     model_path: str | Path | None = None,
     data_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    method: str = DEFAULT_METHOD,
     progress: Progress | None = None,
 ) -> Recommender:
-    """A Recommender over a model directory, or over a dataset's (built on first use)."""
+    """A Recommender over a model directory, or over a dataset's (built on first use).
+
+    ``method`` picks how the dataset's vectors are made (see :data:`METHODS`).
+    """
     if model_path is not None:
         return Recommender(load_model(model_path))
     model = ensure_model(
         dataset,
         data_dir=Path(data_dir) if data_dir is not None else None,
         cache_dir=Path(cache_dir) if cache_dir is not None else None,
+        method=method,
         progress=progress,
     )
     return Recommender(model)
@@ -161,4 +222,5 @@ def import_file(
     return build_model(
         Catalog.from_import(result), target, FeatureSpace(features), dataset=name,
         sources=result.sources, progress=progress.counter("nearest neighbours"),
+        say=progress.say,
     )

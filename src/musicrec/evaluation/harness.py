@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.labels import playlist_members, track_labels
 from musicrec.data.text import fold
 from musicrec.errors import InvalidArgumentError
 from musicrec.evaluation import metrics
-from musicrec.evaluation.labels import playlist_members, track_labels
 from musicrec.evaluation.methods import Method
 from musicrec.evaluation.splits import (
     artist_split,

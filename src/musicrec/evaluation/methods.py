@@ -10,7 +10,8 @@ from collections.abc import Callable
 import numpy as np
 
 from musicrec.data.catalog import Catalog
-from musicrec.evaluation.labels import TrackLabels
+from musicrec.data.labels import TrackLabels
+from musicrec.features.cues import text_cues
 from musicrec.features.space import FeatureSpace, normalize_rows
 from musicrec.features.style import StyleConfig, StyleModel, combine
 from musicrec.index import ExactIndex
@@ -113,12 +114,13 @@ class StyleMethod(EmbeddingMethod):
     def fit(self, catalog, train_rows, labels):
         space = FeatureSpace().fit(catalog.tracks.iloc[train_rows])
         self.scaled_ = space.scaled(catalog.tracks)
+        cues = text_cues(catalog.tracks["name"], catalog.tracks["album"])
         train = labels.restricted(train_rows)
         self.style_ = StyleModel(self.config).fit(
-            self.scaled_, train.genres, train.subgenres, train.playlist_rows,
+            self.scaled_, cues, train.genres, train.subgenres, train.playlist_rows,
             train.genre_names, train.subgenre_names, progress=self.progress,
         )
-        self.blocks_ = self.style_.blocks(self.scaled_)
+        self.blocks_ = self.style_.blocks(self.scaled_, cues)
         self.vectors_ = self._embed()
         return self
 
@@ -135,3 +137,25 @@ class StyleMethod(EmbeddingMethod):
 
     def _embed(self) -> np.ndarray:
         return normalize_rows(combine(self.scaled_, self.blocks_, self.config))
+
+
+METHOD_NAMES = ("random", "popularity", "original", "musicrec")
+
+
+def make_methods(names: list[str], seed: int = 0) -> list[Method]:
+    """Methods by name (see :data:`METHOD_NAMES`); "musicrec" is the default style model."""
+    from musicrec.errors import InvalidArgumentError
+
+    makers = {
+        "random": lambda: RandomMethod(seed),
+        "popularity": PopularityMethod,
+        "original": OriginalMethod,
+        "musicrec": lambda: StyleMethod(StyleConfig(random_state=seed)),
+    }
+    unknown = [n for n in names if n not in makers]
+    if unknown or not names:
+        raise InvalidArgumentError(
+            f"unknown method{'s' if len(unknown) > 1 else ''} {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(METHOD_NAMES)}"
+        )
+    return [makers[n]() for n in dict.fromkeys(names)]

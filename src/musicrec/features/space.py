@@ -1,19 +1,28 @@
 """FeatureSpace: the scikit-learn pipeline that turns tracks into unit vectors.
 
 Pipeline: median imputation -> StandardScaler -> per-feature weights -> L2 normalise.
-Vectors are float32 with unit norm, so cosine similarity is one matrix product. The
-fitted state is saved as JSON (no pickle) and restored into the same estimators.
+With a style model (:mod:`musicrec.features.style`), its predicted genre, subgenre and
+playlist-style blocks follow the audio-feature block. Vectors are float32 with unit
+norm, so cosine similarity is one matrix product; their first ``len(features_)``
+columns are always the audio features. The fitted pipeline is saved as JSON (no
+pickle) and restored into the same estimators; the style model is saved with skops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
+from musicrec.features.cues import text_cues
+from musicrec.features.style import StyleConfig, StyleModel
+
+if TYPE_CHECKING:
+    from musicrec.data.labels import TrackLabels
 
 #: The seed method's numeric columns (Kaggle 1921-2020 notebooks), used where present.
 DEFAULT_FEATURES: tuple[str, ...] = (
@@ -66,19 +75,29 @@ class FeatureSpace:
         catalog has values for.
     weights : optional multiplier per feature after scaling (default 1.0); a larger
         weight makes that feature count more in similarity.
+    style : fit a style model too (needs playlist labels); None for audio features only
+        (the original method).
     """
 
     def __init__(
         self,
         features: Sequence[str] | None = None,
         weights: Mapping[str, float] | None = None,
+        style: StyleConfig | None = None,
     ) -> None:
         self.features = list(features) if features is not None else None
         self.weights = dict(weights or {})
+        self.style = style
 
     # -------------------------------------------------------------- fitting
-    def fit(self, tracks: pd.DataFrame) -> FeatureSpace:
-        """Choose the present features and fit imputation and scaling on ``tracks``."""
+    def fit(
+        self,
+        tracks: pd.DataFrame,
+        labels: TrackLabels | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> FeatureSpace:
+        """Choose the present features and fit imputation and scaling on ``tracks``;
+        with a style configuration, fit the style model on ``labels`` as well."""
         if self.features is None:
             chosen = [
                 f for f in DEFAULT_FEATURES if f in tracks.columns and tracks[f].notna().any()
@@ -111,28 +130,69 @@ class FeatureSpace:
         self.mean_, self.scale_, self.var_ = scaler.mean_, scaler.scale_, scaler.var_
         self.n_samples_seen_ = int(scaler.n_samples_seen_)
         self._pipeline = pipeline
+        self._style_model = None
+        self._style_path = None
+        if self.style is not None:
+            if labels is None or not labels.labelled.any():
+                raise InvalidArgumentError("the style model needs tracks with playlist genres")
+            self._style_model = StyleModel(self.style).fit(
+                self.scaled(tracks), text_cues(tracks["name"], tracks["album"]),
+                labels.genres, labels.subgenres, labels.playlist_rows, labels.genre_names,
+                labels.subgenre_names, progress=progress,
+            )
+        self.dims_ = self._dims()
         return self
+
+    def _dims(self) -> int:
+        if self.style is None:
+            return len(self.features_)
+        return len(self.features_) + self.style_model_.dims_
+
+    @property
+    def style_model_(self) -> StyleModel | None:
+        """The fitted style model (read from the model directory when first needed)."""
+        if self.style is None:
+            return None
+        if getattr(self, "_style_model", None) is None:
+            if getattr(self, "_style_path", None) is None:
+                raise ModelIntegrityError("this feature space has no saved style model")
+            self._style_model = StyleModel.load(self._style_path)
+        return self._style_model
+
+    def attach_style(self, path: Path) -> None:
+        """Where the saved style model is; it is loaded on first use."""
+        self._style_path = Path(path)
+        self._style_model = None
 
     @property
     def pipeline_(self):
         """The fitted scikit-learn Pipeline (rebuilt from saved values after loading)."""
         if getattr(self, "_pipeline", None) is None:
             self._pipeline = _restore_pipeline(
-                self.weights_, self.median_, self.mean_, self.var_
+                self.weights_, self.median_, self.mean_, self.scale_, self.var_
             )
         return self._pipeline
 
     def transform(self, tracks: pd.DataFrame) -> np.ndarray:
-        """Unit-norm float32 vectors (n, d) for ``tracks``."""
-        return normalize_rows(self.scaled(tracks))
+        """Unit-norm float32 vectors (n, dims_) for ``tracks``."""
+        scaled = self.scaled(tracks)
+        if self.style is None:
+            return normalize_rows(scaled)
+        cues = text_cues(tracks["name"], tracks["album"])
+        return normalize_rows(self.style_model_.embed(scaled, cues))
 
     def scaled(self, tracks: pd.DataFrame) -> np.ndarray:
         """Imputed, standardised, weighted values (n, d), before normalising."""
         return self.pipeline_.transform(feature_matrix(tracks, self.features_))
 
-    def fit_transform(self, tracks: pd.DataFrame) -> np.ndarray:
-        """Fit on ``tracks`` and return their vectors."""
-        return self.fit(tracks).transform(tracks)
+    def fit_transform(
+        self,
+        tracks: pd.DataFrame,
+        labels: TrackLabels | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> np.ndarray:
+        """Fit on ``tracks`` (and ``labels``) and return their vectors."""
+        return self.fit(tracks, labels, progress).transform(tracks)
 
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +207,8 @@ class FeatureSpace:
             "scale_scale": self.scale_.tolist(),
             "scale_var": self.var_.tolist(),
             "n_samples_seen": self.n_samples_seen_,
+            "style": None if self.style is None else self.style.to_dict(),
+            "dims": self.dims_,
         }
 
     @classmethod
@@ -166,26 +228,39 @@ class FeatureSpace:
                 raise ValueError("array lengths do not match the feature list")
             if not all(np.isfinite(a).all() for a in arrays.values()):
                 raise ValueError("non-finite values")
-            space = cls(state.get("configured_features"), state.get("configured_weights"))
+            style = state.get("style")
+            space = cls(
+                state.get("configured_features"), state.get("configured_weights"),
+                None if style is None else StyleConfig.from_dict(style),
+            )
             space.features_ = features
             space.weights_ = arrays["weights"]
             space.median_ = arrays["impute_median"]
             space.mean_, space.scale_ = arrays["scale_mean"], arrays["scale_scale"]
             space.var_ = arrays["scale_var"]
             space.n_samples_seen_ = int(state["n_samples_seen"])
+            space.dims_ = int(state.get("dims", len(features)))
             space._pipeline = None
+            space._style_model = None
+            space._style_path = None
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelIntegrityError(f"the saved feature space is not valid ({exc})") from exc
         return space
 
 
-def _restore_pipeline(weights, median, mean, var):
-    """A fitted Pipeline equal to the saved one, through the estimators' public ``fit``:
-    data whose median is the saved median, and two rows with the saved mean and variance."""
+def _restore_pipeline(weights, median, mean, scale, var):
+    """A fitted Pipeline equal to the saved one, bit for bit.
+
+    The estimators' public ``fit`` sets them up (data whose median is the saved median,
+    two rows with the saved mean and variance); the saved mean, scale and variance are
+    then put back exactly, since a last-bit difference can move a value across a split
+    of the style model's trees.
+    """
     pipeline = _make_pipeline(weights)
     std = np.sqrt(var)
     pipeline.named_steps["impute"].fit(np.vstack([median, median]))
-    pipeline.named_steps["scale"].fit(np.vstack([mean - std, mean + std]))
+    scaler = pipeline.named_steps["scale"].fit(np.vstack([mean - std, mean + std]))
+    scaler.mean_, scaler.scale_, scaler.var_ = mean.copy(), scale.copy(), var.copy()
     pipeline.named_steps["weight"].fit(np.zeros((1, len(weights))))
     return pipeline
 

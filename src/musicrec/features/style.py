@@ -4,8 +4,9 @@ Audio features alone place a track only roughly (cosine on standardised features
 the same playlist genre for about four in ten neighbours). Classifiers trained on the
 playlists' labels learn which combinations of features mark a style; their predicted
 probabilities, appended to the features, make neighbours share style far more often.
-Everything is predicted from the track's own features, so a song that is in no
-playlist yet is embedded like any other.
+Everything is predicted from the track's own data (audio features, year, popularity,
+and text cues of its title and album, see :mod:`musicrec.features.cues`), so a song
+that is in no playlist yet is embedded like any other.
 
 Blocks (each scaled to unit length, then weighted):
 
@@ -28,8 +29,8 @@ import numpy as np
 
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 
-#: Block weights relative to the audio-feature block (weight 1).
-DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 1.0, "subgenre": 1.0, "playlist": 1.0}
+#: Block weights, chosen on a validation split inside the training data (docs/evaluation.md).
+DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 0.5, "subgenre": 1.0, "playlist": 0.5}
 #: skops types trusted on load besides its defaults: the boosted trees' node tables.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -88,6 +89,7 @@ class StyleModel:
     def fit(
         self,
         scaled: np.ndarray,
+        cues: np.ndarray,
         genres: np.ndarray,
         subgenres: np.ndarray,
         playlists: Mapping[str, np.ndarray],
@@ -95,7 +97,8 @@ class StyleModel:
         subgenre_names: list[str],
         progress: Callable[[str], None] | None = None,
     ) -> StyleModel:
-        """Fit on standardised features (n, d) and label matrices over the same rows.
+        """Fit on standardised audio features (n, d), text cues (n, c) (see
+        :mod:`musicrec.features.cues`) and label matrices over the same rows.
 
         Only rows with labels are learned from; ``playlists`` maps a playlist to its rows.
         """
@@ -114,18 +117,24 @@ class StyleModel:
                 random_state=seed,
             )
 
-        say("learning genres from features")
-        self.genre_model_ = boosted().fit(*_expand(scaled, genres))
-        say("learning subgenres from features")
-        self.subgenre_model_ = boosted().fit(*_expand(scaled, subgenres))
-        say("learning playlist styles from features")
+        labelled = genres.any(axis=1)
+        self.cue_mean_ = cues[labelled].mean(axis=0)
+        self.cue_scale_ = cues[labelled].std(axis=0)
+        self.cue_scale_[self.cue_scale_ == 0] = 1.0
+        inputs = self._inputs(scaled, cues)
+        say("Learning genres from features")
+        self.genre_model_ = boosted().fit(*_expand(inputs, genres))
+        say("Learning subgenres from features")
+        self.subgenre_model_ = boosted().fit(*_expand(inputs, subgenres))
+        say("Learning playlist styles from features")
         names = sorted(playlists)
         rows = np.concatenate([playlists[p] for p in names])
         target = np.repeat(np.arange(len(names)), [len(playlists[p]) for p in names])
         self.playlist_model_ = MLPClassifier(
             (128,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=seed
-        ).fit(scaled[rows], target)
-        roots = np.sqrt(self.playlist_model_.predict_proba(scaled))
+        ).fit(inputs[rows], target)
+        self.playlist_model_._optimizer = None  # training state only; keeps the file plain
+        roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
         dims = min(self.config.playlist_dims, roots.shape[1], roots.shape[0])
         self.playlist_pca_ = PCA(dims, random_state=seed).fit(roots)
         self.genre_names_ = [genre_names[c] for c in self.genre_model_.classes_]
@@ -133,22 +142,27 @@ class StyleModel:
         return self
 
     # ------------------------------------------------------------ embedding
-    def blocks(self, scaled: np.ndarray) -> dict[str, np.ndarray]:
+    @property
+    def dims_(self) -> int:
+        """Columns the style blocks add."""
+        return (len(self.genre_names_) + len(self.subgenre_names_)
+                + int(self.playlist_pca_.n_components_))
+
+    def _inputs(self, scaled: np.ndarray, cues: np.ndarray) -> np.ndarray:
+        return np.hstack([scaled, (cues - self.cue_mean_) / self.cue_scale_])
+
+    def blocks(self, scaled: np.ndarray, cues: np.ndarray) -> dict[str, np.ndarray]:
         """Each block's unit-length rows, before weighting."""
-        genre = self.genre_model_.predict_proba(scaled)
-        subgenre = self.subgenre_model_.predict_proba(scaled)
-        roots = np.sqrt(self.playlist_model_.predict_proba(scaled))
+        inputs = self._inputs(scaled, cues)
+        genre = self.genre_model_.predict_proba(inputs)
+        subgenre = self.subgenre_model_.predict_proba(inputs)
+        roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
         playlist = self.playlist_pca_.transform(roots)
         return {"genre": _unit(genre), "subgenre": _unit(subgenre), "playlist": _unit(playlist)}
 
-    def embed(self, scaled: np.ndarray) -> np.ndarray:
+    def embed(self, scaled: np.ndarray, cues: np.ndarray) -> np.ndarray:
         """[feature block, style blocks], weighted (see :func:`combine`)."""
-        return combine(scaled, self.blocks(scaled), self.config)
-
-    def predicted_subgenres(self, scaled: np.ndarray) -> list[str]:
-        """The most likely subgenre of each row."""
-        best = self.subgenre_model_.predict_proba(scaled).argmax(axis=1)
-        return [self.subgenre_names_[i] for i in best]
+        return combine(scaled, self.blocks(scaled, cues), self.config)
 
     # ------------------------------------------------------------ files
     def save(self, path: Path) -> None:
@@ -162,6 +176,8 @@ class StyleModel:
                 "subgenre_model": self.subgenre_model_,
                 "playlist_model": self.playlist_model_,
                 "playlist_pca": self.playlist_pca_,
+                "cue_mean": self.cue_mean_,
+                "cue_scale": self.cue_scale_,
                 "genre_names": self.genre_names_,
                 "subgenre_names": self.subgenre_names_,
             },
@@ -186,6 +202,8 @@ class StyleModel:
             model.subgenre_model_ = state["subgenre_model"]
             model.playlist_model_ = state["playlist_model"]
             model.playlist_pca_ = state["playlist_pca"]
+            model.cue_mean_ = np.asarray(state["cue_mean"], dtype=np.float64)
+            model.cue_scale_ = np.asarray(state["cue_scale"], dtype=np.float64)
             model.genre_names_ = list(state["genre_names"])
             model.subgenre_names_ = list(state["subgenre_names"])
         except ModelIntegrityError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from musicrec.index.base import Index
-from musicrec.index.neighbours import neighbours_of
+from musicrec.index.neighbours import NeighbourTable, neighbours_of
 from musicrec.index.topk import top_k
 
 
@@ -18,9 +18,9 @@ class ExactIndex(Index):
     answers single-track queries without the scan when it holds enough rows.
     """
 
-    def __init__(self, vectors: np.ndarray, neighbours: np.ndarray | None = None) -> None:
+    def __init__(self, vectors: np.ndarray, neighbours: NeighbourTable | None = None) -> None:
         self.vectors = np.asarray(vectors)  # a plain view of a memmap: cheaper indexing
-        self.neighbours = None if neighbours is None else np.asarray(neighbours)
+        self.neighbours = neighbours
         transposed = vectors.T
         self._columns = (
             transposed if transposed.flags.c_contiguous else np.ascontiguousarray(transposed)
@@ -58,8 +58,8 @@ class ExactIndex(Index):
         allowed: np.ndarray | None = None,
         exclude: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        if self.neighbours is not None and k <= self.neighbours.shape[1]:
-            found = neighbours_of(self.neighbours, self.vectors, row, k, allowed, exclude)
+        if self.neighbours is not None and k <= self.neighbours.width:
+            found = neighbours_of(self.neighbours, row, k, allowed, exclude)
             if found is not None:
                 return found
         rows, scores = self.search(

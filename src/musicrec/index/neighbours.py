@@ -14,6 +14,7 @@ default 28k-track catalog. Catalogs above ``MAX_TRACKS`` get no table.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,37 +27,49 @@ MAX_TRACKS = 100_000
 _BLOCK = 128
 
 
+@dataclass
+class NeighbourTable:
+    """Per track, its nearest other tracks (best first) and their cosine scores."""
+
+    rows: np.ndarray  # (n, width) int32
+    scores: np.ndarray  # (n, width) float32
+
+    @property
+    def width(self) -> int:
+        return self.rows.shape[1]
+
+
 def nearest_neighbours(
     vectors: np.ndarray,
     n_neighbours: int = NEIGHBOURS,
     progress: Callable[[int, int], None] | None = None,
-) -> np.ndarray:
-    """(n, n_neighbours) int32: each row's most similar other rows, best first.
+) -> NeighbourTable:
+    """Each row's ``n_neighbours`` most similar other rows, best first, with scores.
 
     Ties are broken by lower row first, as in :func:`musicrec.index.topk.top_k`.
     ``progress(done, total)`` is called after each block of rows.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     n = vectors.shape[0]
-    n_neighbours = min(n_neighbours, n - 1)
-    out = np.empty((n, max(n_neighbours, 0)), dtype=np.int32)
-    if n_neighbours <= 0:
-        return out
+    width = max(min(n_neighbours, n - 1), 0)
+    rows = np.empty((n, width), dtype=np.int32)
+    scores = np.empty((n, width), dtype=np.float32)
+    if width == 0:
+        return NeighbourTable(rows, scores)
     columns = np.ascontiguousarray(vectors.T)
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
-        scores = vectors[start:stop] @ columns
-        scores[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
+        block = vectors[start:stop] @ columns
+        block[np.arange(stop - start), np.arange(start, stop)] = -np.inf  # not itself
         for i in range(stop - start):
-            out[start + i] = top_k(scores[i], n_neighbours)[0]
+            rows[start + i], scores[start + i] = top_k(block[i], width)
         if progress is not None:
             progress(stop, n)
-    return out
+    return NeighbourTable(rows, scores)
 
 
 def neighbours_of(
-    table: np.ndarray,
-    vectors: np.ndarray,
+    table: NeighbourTable,
     row: int,
     k: int,
     allowed: np.ndarray | None,
@@ -64,7 +77,7 @@ def neighbours_of(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The k best rows for the query "like ``row``", from the table; None when the table
     holds fewer than k rows that pass ``allowed`` and ``exclude``."""
-    rows = table[row].astype(np.int64)
+    rows = table.rows[row].astype(np.int64)
     keep = np.ones(len(rows), dtype=bool)
     if allowed is not None:
         keep &= allowed[rows]
@@ -73,10 +86,7 @@ def neighbours_of(
             keep &= ~(rows[:, None] == np.asarray(exclude)[None, :]).any(axis=1)
         else:
             keep &= ~np.isin(rows, exclude)
-    if keep.sum() < k:
+    chosen = np.flatnonzero(keep)[:k]
+    if len(chosen) < k:
         return None
-    rows = rows[keep]
-    scores = vectors[rows] @ vectors[row]
-    # the same order as the scan: best score first, lower row first among equals
-    order = np.lexsort((rows, -scores))[:k]
-    return rows[order], scores[order]
+    return rows[chosen], np.asarray(table.scores[row], dtype=np.float32)[chosen]

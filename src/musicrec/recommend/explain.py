@@ -82,8 +82,12 @@ class Explainer:
     def explain(
         self, query: np.ndarray, vectors: np.ndarray, raw: np.ndarray, profile: np.ndarray
     ) -> list[list[Reason]]:
-        """For each track (row of ``vectors``/``raw``), its reasons, strongest first."""
-        contributions = vectors * query
+        """For each track (row of ``vectors``/``raw``), its reasons, strongest first.
+
+        Only the vectors' first ``len(features)`` columns (the audio features) count.
+        """
+        d = len(self.features)
+        contributions = vectors[:, :d] * query[:d]
         # categorical features have a limit of 0: close means equal
         eligible = (contributions > 0) & (np.abs(raw - profile) <= self._limit)
         ranked = np.argsort(np.where(eligible, -contributions, 0.0), axis=1)[:, : self.top]

@@ -227,7 +227,10 @@ class Recommender:
         return songs[picked], len(songs)
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
-        reasons = self._explainer.explain(query, self.vectors[rows], self._raw[rows], profile)
+        d = len(self.space.features_)  # explanations read the audio-feature columns only
+        reasons = self._explainer.explain(
+            query[:d], self.vectors[rows[:, None], np.arange(d)], self._raw[rows], profile
+        )
         ids, names, albums, all_artists, all_genres, years, pops = self._result_columns
         return [
             Result(
