@@ -469,7 +469,7 @@ def evaluate(
 
     console = Console()
     for title, scores, columns in sections(result):
-        header, rows = table_rows(scores, columns)
+        header, rows = table_rows(scores, columns, short=True)
         table = Table(title=title, title_justify="left")
         for i, name in enumerate(header):
             table.add_column(name, justify="left" if i == 0 else "right")

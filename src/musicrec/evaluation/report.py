@@ -13,10 +13,20 @@ BEYOND_COLUMNS = ("coverage@10", "diversity@10", "novelty@10", "artists@10")
 CONTINUATION_COLUMNS = ("r_precision", "r_precision_artist", "ndcg@100", "recall@100", "clicks")
 
 
-def table_rows(scores: dict[str, dict[str, float]], columns: tuple[str, ...]):
+#: Shorter column titles for the terminal (the JSON keeps the full names).
+SHORT = {
+    **{f"genre_p@{k}": f"genre@{k}" for k in (5, 10, 20)},
+    **{f"subgenre_p@{k}": f"sub@{k}" for k in (5, 10, 20)},
+    "r_precision": "R-prec", "r_precision_artist": "R-prec+artist",
+}
+
+
+def table_rows(
+    scores: dict[str, dict[str, float]], columns: tuple[str, ...], short: bool = False
+):
     """Header and rows of formatted numbers, one row per method, for columns present."""
     present = [c for c in columns if any(c in s for s in scores.values())]
-    header = ["method", *present]
+    header = ["method", *(SHORT.get(c, c) if short else c for c in present)]
     rows = [
         [method, *(_number(values.get(c)) for c in present)] for method, values in scores.items()
     ]
