@@ -22,13 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from musicrec.analysis.clusters import (
+    GENRE_CLUSTERS,
+    SONG_CLUSTERS,
+    ModelClusters,
+    model_clusters,
+)
 from musicrec.data.catalog import Catalog
 from musicrec.errors import ModelIntegrityError, ModelNotFoundError, OutdatedModelError
 from musicrec.features.space import FeatureSpace
 from musicrec.index.neighbours import NeighbourTable
 
 FORMAT = "musicrec-model"
-FORMAT_VERSION = 2  # 2: neighbour table with scores, style model
+FORMAT_VERSION = 2  # 2: neighbour table with scores, style model, clusters
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
@@ -37,6 +43,8 @@ VECTORS = "vectors.npy"
 NEIGHBOURS = "neighbours.npy"
 NEIGHBOUR_SCORES = "neighbour_scores.npy"
 STYLE = "style.skops"
+CLUSTERS = "clusters.json"
+SONG_CLUSTER_LABELS = "song_clusters.npy"
 FEATURE_SPACE = "feature_space.json"
 
 
@@ -51,6 +59,8 @@ class Model:
     path: Path | None = None
     #: each track's nearest neighbours (memory-mapped), None for very large catalogs
     neighbours: NeighbourTable | None = None
+    #: song and genre clusters
+    clusters: ModelClusters | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -109,6 +119,9 @@ def build_model(
     neighbours = (
         nearest_neighbours(vectors, progress=progress) if len(vectors) <= MAX_TRACKS else None
     )
+    if say is not None:
+        say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")
+    clusters = model_clusters(catalog, space.features_)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     try:
@@ -128,6 +141,8 @@ def build_model(
         if space.style is not None:
             space.style_model_.save(staging / STYLE)
             files.append(STYLE)
+        write_clusters(staging, clusters)
+        files += [CLUSTERS, SONG_CLUSTER_LABELS]
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -151,6 +166,44 @@ def build_model(
                 for name in files
             },
         }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        _swap_into_place(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_model(directory)
+
+
+def write_clusters(directory: Path, clusters: ModelClusters) -> None:
+    """The clusters as JSON plus the song labels as .npy, in ``directory``."""
+    (directory / CLUSTERS).write_text(json.dumps(clusters.to_dict(), indent=1))
+    np.save(directory / SONG_CLUSTER_LABELS, clusters.songs.labels.astype(np.int16),
+            allow_pickle=False)
+
+
+def replace_clusters(directory: str | Path, clusters: ModelClusters) -> Model:
+    """Swap new clusters into a built model, atomically: the other files are hard-linked
+    (or copied) into a staging directory, the manifest rewritten, then renamed in place."""
+    directory = Path(directory)
+    model = load_model(directory)
+    if len(clusters.songs.labels) != len(model.catalog):
+        raise ModelIntegrityError("the clusters do not fit this model's catalog")
+    manifest = dict(model.manifest)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        for name in manifest["files"]:
+            if name in (CLUSTERS, SONG_CLUSTER_LABELS):
+                continue
+            try:
+                os.link(directory / name, staging / name)
+            except OSError:
+                shutil.copy2(directory / name, staging / name)
+        write_clusters(staging, clusters)
+        files = dict(manifest["files"])
+        for name in (CLUSTERS, SONG_CLUSTER_LABELS):
+            files[name] = {"sha256": sha256_file(staging / name),
+                           "bytes": (staging / name).stat().st_size}
+        manifest["files"] = files
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         _swap_into_place(staging, directory)
     except BaseException:
@@ -247,7 +300,7 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
     directory = Path(directory)
     manifest = read_manifest(directory)
     files = manifest.get("files", {})
-    for name in (TRACKS, INTERACTIONS, VECTORS, FEATURE_SPACE):
+    for name in (TRACKS, INTERACTIONS, VECTORS, FEATURE_SPACE, CLUSTERS, SONG_CLUSTER_LABELS):
         if name not in files:
             raise ModelIntegrityError(f"the manifest of {directory} does not list {name}")
     for name, entry in files.items():
@@ -275,6 +328,10 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
                 np.load(directory / NEIGHBOUR_SCORES, mmap_mode="r", allow_pickle=False),
             )
         space = FeatureSpace.from_dict(json.loads((directory / FEATURE_SPACE).read_text()))
+        clusters = ModelClusters.from_dict(
+            json.loads((directory / CLUSTERS).read_text()),
+            np.load(directory / SONG_CLUSTER_LABELS, allow_pickle=False).astype(np.int64),
+        )
         if space.style is not None:
             if STYLE not in files:
                 raise ModelIntegrityError(f"the manifest of {directory} does not list {STYLE}")
@@ -297,4 +354,8 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
             f"its {len(tracks)} tracks; rebuild it"
         )
     catalog = Catalog(tracks, interactions, playlists)
-    return Model(catalog, space, vectors, manifest, directory, neighbours)
+    if len(clusters.songs.labels) != len(tracks):
+        raise ModelIntegrityError(
+            f"the model at {directory} is inconsistent: its clusters do not fit its tracks"
+        )
+    return Model(catalog, space, vectors, manifest, directory, neighbours, clusters)

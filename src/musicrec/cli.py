@@ -194,6 +194,9 @@ def recommend(
                                             "(0: no cap).")] = 2,
     mmr_lambda: Annotated[float, typer.Option(help="1 ranks by similarity; "
                                               "lower values diversify (MMR).")] = 1.0,
+    same_cluster: Annotated[bool, typer.Option(
+        "--same-cluster", help="Only tracks in a seed's song cluster (see 'musicrec clusters').",
+    )] = False,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
     ),
@@ -226,6 +229,7 @@ def recommend(
     result = rec.recommend(
         all_seeds, k, negatives=negatives, filters=filters,
         artist_cap=None if artist_cap == 0 else artist_cap, mmr_lambda=mmr_lambda,
+        same_cluster=same_cluster,
     )
     err = _stderr()
     for notice in result.notices:
@@ -484,6 +488,115 @@ def evaluate(
     if plot_out is not None:
         plot(result, plot_out)
         _stderr().print(f"Wrote {plot_out}")
+
+
+def _k_option(k: str) -> int | None:
+    if k == "auto":
+        return None
+    try:
+        value = int(k)
+    except ValueError:
+        raise InvalidArgumentError(f"--k must be a whole number or 'auto' (got '{k}')") from None
+    if value < 2:
+        raise InvalidArgumentError(f"--k must be at least 2 (got {value})")
+    return value
+
+
+@app.command()
+def clusters(
+    k: Annotated[str | None, typer.Option(
+        "--k", help="Refit with this many song clusters, or 'auto' to choose by silhouette "
+        "(5-30), and save them in the model. Default: the model's clusters as built.",
+        show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of KMeans.")] = 0,
+    dataset: Dataset = "spotify_songs",
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Describe the song clusters: size, what sets each apart, genres, examples."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from musicrec.analysis.clusters import choose_k, fit_clusters, mean_text, summarize
+    from musicrec.artifact import replace_clusters
+    from musicrec.features.space import feature_matrix
+
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
+    saved = rec.model.clusters
+    catalog = rec.catalog
+    console = Console()
+    raw = feature_matrix(catalog.tracks, saved.songs.features)
+    if k is not None:
+        wanted = _k_option(k)
+        with _Reporter() as reporter:
+            if wanted is None:
+                reporter.step("Choosing k by silhouette over 5-30")
+                songs, scores = choose_k(raw, saved.songs.features, range(5, 31), seed,
+                                         progress=lambda d, t: reporter.count("k", d, t))
+                console.print("silhouette by k: " + ", ".join(
+                    f"{kk}: {v:.3f}" for kk, v in scores.items()))
+            else:
+                reporter.step(f"Fitting {wanted} song clusters")
+                songs = fit_clusters(raw, saved.songs.features, wanted, seed)
+            saved.songs = songs
+            rec.model.clusters = replace_clusters(rec.model.path, saved).clusters
+        saved = rec.model.clusters
+    songs = saved.songs
+    summaries = summarize(songs, raw, catalog.column("genres"), catalog.label)
+    table = Table(title=f"{songs.k} song clusters (silhouette {songs.silhouette:.3f}; "
+                  "features: cluster mean vs all songs)", title_justify="left", show_lines=True)
+    for column in ("#", "size", "sets it apart", "genres", "examples"):
+        table.add_column(column, justify="right" if column in ("#", "size") else "left")
+    for c in summaries:
+        apart = "\n".join(mean_text(*d) for d in c.distinctive)
+        genres = ", ".join(f"{g} ({n})" for g, n in c.genres)
+        table.add_row(str(c.cluster), f"{c.size:,}", apart, genres, "\n".join(c.examples))
+    console.print(table)
+
+
+@app.command()
+def figures(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the figures to.")] = (
+        Path("figures")),
+    genres_file: Annotated[Path | None, typer.Option(
+        help="Mean features per genre (data_by_genres.csv); default: the one in the data "
+        "folder when present, else the catalog's genres.", show_default=False)] = None,
+    years_file: Annotated[Path | None, typer.Option(
+        help="Mean features per year (data_by_year.csv); default: the one in the data "
+        "folder when present, else the catalog's years.", show_default=False)] = None,
+    seed: Annotated[int, typer.Option(help="Seed of t-SNE and PCA.")] = 0,
+    dataset: Dataset = "spotify_songs",
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Write the analysis figures (four PNGs) and interactive cluster maps (HTML)."""
+    import time
+
+    from musicrec.analysis.figures import write_figures
+    from musicrec.data.importers.kaggle import read_genre_profiles, read_year_profiles
+
+    side = (data_dir / "kaggle_1921_2020") if data_dir is not None else None
+    if genres_file is None and side is not None and (side / "data_by_genres.csv").is_file():
+        genres_file = side / "data_by_genres.csv"
+    if years_file is None and side is not None and (side / "data_by_year.csv").is_file():
+        years_file = side / "data_by_year.csv"
+    started = time.perf_counter()
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
+    with _Reporter() as reporter:
+        written = write_figures(
+            rec.catalog, rec.model.clusters, out,
+            genre_table=read_genre_profiles(genres_file) if genres_file else None,
+            year_table=read_year_profiles(years_file) if years_file else None,
+            seed=seed, say=reporter.step,
+        )
+    err = _stderr()
+    for path in written:
+        err.print(f"Wrote {path}")
+    err.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
 
 
 def _write_atomic(path: Path, text: str) -> None:

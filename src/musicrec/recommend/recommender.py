@@ -81,6 +81,7 @@ class Recommender:
         filters: Filters | None = None,
         artist_cap: int | None = 2,
         mmr_lambda: float = 1.0,
+        same_cluster: bool = False,
     ) -> Recommendation:
         """Tracks like ``seeds`` (and unlike ``negatives``), best first.
 
@@ -95,12 +96,13 @@ class Recommender:
             only when too few tracks remain.
         mmr_lambda : 1.0 ranks by similarity alone; lower values trade similarity for
             diversity (maximal marginal relevance).
+        same_cluster : only tracks in the song cluster of one of the seeds.
         """
         if isinstance(seeds, str | Seed):
             seeds = [seeds]
         return self.recommend_batch(
             [seeds], k, negatives=[negatives], filters=filters, artist_cap=artist_cap,
-            mmr_lambda=mmr_lambda,
+            mmr_lambda=mmr_lambda, same_cluster=same_cluster,
         )[0]
 
     def similar(self, track_id: str, k: int = 10, **options) -> Recommendation:
@@ -116,6 +118,7 @@ class Recommender:
         filters: Filters | None = None,
         artist_cap: int | None = 2,
         mmr_lambda: float = 1.0,
+        same_cluster: bool = False,
     ) -> list[Recommendation]:
         """Answer several seed sets in one call (one matrix product for all queries)."""
         _check_options(k, artist_cap, mmr_lambda)
@@ -127,7 +130,10 @@ class Recommender:
         prepared = [self._prepare(s, n) for s, n in zip(seed_sets, negatives, strict=True)]
         if not prepared:
             return []
-        allowed = (filters or Filters()).mask(catalog)
+        shared = (filters or Filters()).mask(catalog)
+        allowed = [shared] * len(prepared)
+        if same_cluster:
+            allowed = [self._in_seed_clusters(q.pos, shared) for q in prepared]
         # the seeds, the negatives and every version of them never come back
         exclude = [catalog.version_rows([r.row for r in (*q.pos, *q.neg)]) for q in prepared]
         pool = min(len(catalog), max(100, 10 * k))
@@ -145,7 +151,7 @@ class Recommender:
                 if distinct >= k or every_allowed or wider >= len(catalog):
                     break
                 wider = min(len(catalog), wider * 4)
-                r, s = self.index.search(query[None, :], wider, allowed, [exclude[i]])
+                r, s = self.index.search(query[None, :], wider, allowed[i], [exclude[i]])
                 cand_rows, cand_scores = r[0], s[0]
             results = self._results(cand_rows[picked], cand_scores[picked], query, profile)
             notices = [n for n in (s.notice() for s in (*pos, *neg)) if n]
@@ -158,8 +164,16 @@ class Recommender:
         return out
 
     # ---------------------------------------------------------------- internals
+    def _in_seed_clusters(self, seeds: list[ResolvedSeed], allowed: np.ndarray | None):
+        """``allowed`` narrowed to the song clusters of ``seeds``."""
+        if self.model.clusters is None:
+            raise InvalidArgumentError("this model has no clusters; rebuild it")
+        labels = self.model.clusters.songs.labels
+        mask = np.isin(labels, [labels[s.row] for s in seeds])
+        return mask if allowed is None else mask & allowed
+
     def _candidates(
-        self, prepared: list[_Query], pool: int, allowed: np.ndarray | None,
+        self, prepared: list[_Query], pool: int, allowed: list[np.ndarray | None],
         exclude: list[np.ndarray],
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """The best ``pool`` candidates per query: one-track queries through
@@ -170,10 +184,16 @@ class Recommender:
             if q.row is None:
                 scan.append(i)
             else:
-                found[i] = self.index.search_row(q.row, pool, allowed, exclude[i])
+                found[i] = self.index.search_row(q.row, pool, allowed[i], exclude[i])
         if scan:
+            masks = [allowed[i] for i in scan]
+            if all(m is masks[0] for m in masks):
+                mask = masks[0]  # one mask for the whole batch
+            else:
+                n = len(self.catalog)
+                mask = np.stack([np.ones(n, dtype=bool) if m is None else m for m in masks])
             rows, scores = self.index.search(
-                np.stack([prepared[i].vector for i in scan]), pool, allowed,
+                np.stack([prepared[i].vector for i in scan]), pool, mask,
                 [exclude[i] for i in scan],
             )
             for j, i in enumerate(scan):
@@ -232,6 +252,7 @@ class Recommender:
             query[:d], self.vectors[rows[:, None], np.arange(d)], self._raw[rows], profile
         )
         ids, names, albums, all_artists, all_genres, years, pops = self._result_columns
+        clusters = self._cluster_labels
         return [
             Result(
                 rank=rank,
@@ -245,11 +266,17 @@ class Recommender:
                 score=round(score, 4),
                 why=why_text(why, score),
                 reasons=why,
+                cluster=None if clusters is None else clusters[row],
             )
             for rank, (row, score, why) in enumerate(
                 zip(rows.tolist(), scores.tolist(), reasons, strict=True), 1
             )
         ]
+
+    @cached_property
+    def _cluster_labels(self) -> list[int] | None:
+        clusters = self.model.clusters
+        return None if clusters is None else clusters.songs.labels.tolist()
 
     @cached_property
     def _result_columns(self) -> tuple[list, ...]:

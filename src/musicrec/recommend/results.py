@@ -34,6 +34,7 @@ class Result:
     score: float
     why: str
     reasons: list[Reason] = field(default_factory=list)
+    cluster: int | None = None  # the track's song cluster (see ``musicrec clusters``)
 
     def to_dict(self) -> dict:
         """Plain JSON-able dict."""
@@ -62,6 +63,6 @@ class Recommendation:
     def to_frame(self) -> pd.DataFrame:
         """Results as a DataFrame, one row per track."""
         columns = ["rank", "track_id", "name", "artists", "album", "year", "popularity",
-                   "genres", "score", "why"]
+                   "genres", "score", "why", "cluster"]
         return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.results],
                             columns=columns)

@@ -1,0 +1,1 @@
+"""Exploratory analysis: clusters of songs and genres, 2-D projections, figures."""

@@ -1,0 +1,37 @@
+"""Mean feature values per genre and per year, from the catalog or from side files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from musicrec.data.catalog import Catalog
+from musicrec.features.space import feature_matrix
+
+
+def genre_profiles(catalog: Catalog, features: Sequence[str]) -> pd.DataFrame:
+    """One row per catalog genre: its name, track count and mean feature values."""
+    raw = feature_matrix(catalog.tracks, features)
+    rows: dict[str, list[int]] = {}
+    for row, genres in enumerate(catalog.column("genres")):
+        for genre in genres or ():
+            rows.setdefault(str(genre), []).append(row)
+    records = []
+    for genre, members in sorted(rows.items()):
+        means = np.nanmean(raw[members], axis=0) if members else np.full(len(features), np.nan)
+        records.append({"genres": genre, "tracks": len(members),
+                        **dict(zip(features, means, strict=True))})
+    return pd.DataFrame.from_records(records, columns=["genres", "tracks", *features])
+
+
+def year_profiles(catalog: Catalog, features: Sequence[str]) -> pd.DataFrame:
+    """One row per release year: track count and mean feature values."""
+    frame = pd.DataFrame(feature_matrix(catalog.tracks, features), columns=list(features))
+    frame["year"] = catalog.numeric("year")
+    frame = frame.dropna(subset=["year"])
+    grouped = frame.groupby("year")
+    out = grouped.mean()
+    out.insert(0, "tracks", grouped.size())
+    return out.reset_index().astype({"year": "int64"})
