@@ -599,6 +599,38 @@ def figures(
     err.print(f"[dim]{time.perf_counter() - started:.1f} s[/dim]")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1 keeps it on this "
+                                      "machine; 0.0.0.0 exposes it to the network.")] = (
+        "127.0.0.1"),
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
+    dataset: Dataset = "spotify_songs",
+    model: ModelOption = ModelKind.style,
+    model_dir: ModelPath = None,
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Serve the REST API and the web page (open http://HOST:PORT/ in a browser)."""
+    import uvicorn
+
+    from musicrec.api.app import ENV_PREFIX, create_app
+
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir)  # builds the model if needed
+    _stderr().print(f"musicrec: open http://{host}:{port}/ (API docs at /docs); Ctrl+C stops")
+    if workers == 1:
+        uvicorn.run(create_app(rec), host=host, port=port, log_level="warning")
+        return
+    settings = {"DATASET": dataset, "METHOD": model.value, "MODEL_DIR": model_dir,
+                "DATA_DIR": data_dir, "CACHE_DIR": cache_dir}
+    for name, value in settings.items():
+        if value is not None:
+            os.environ[ENV_PREFIX + name] = str(value)
+    uvicorn.run("musicrec.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.part")

@@ -1,0 +1,287 @@
+"""The REST service and the web page it serves: FastAPI over the one Recommender.
+
+Every endpoint calls the same Python API as the command line; the model is loaded once
+at start-up and shared read-only. Errors are JSON with a clear message: 404 for an
+unknown track, 422 for invalid input; a bad request never yields a 500 or a trace.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import musicrec
+from musicrec import export
+from musicrec.api.schemas import (
+    ErrorOut,
+    ExportIn,
+    FiltersIn,
+    HealthOut,
+    MapOut,
+    RecommendationOut,
+    RecommendIn,
+    SearchHitOut,
+    TrackOut,
+)
+from musicrec.errors import (
+    InvalidArgumentError,
+    MusicrecError,
+    UnknownGenreError,
+    UnknownTrackError,
+)
+from musicrec.recommend.filters import Filters
+from musicrec.recommend.recommender import Recommender
+from musicrec.recommend.seeds import Seed
+
+ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
+STATIC = resources.files("musicrec.api") / "static"
+
+
+def _error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message, **extra})
+
+
+def _seed(item) -> Seed:
+    return Seed(item) if isinstance(item, str) else Seed(item.query, item.weight)
+
+
+def _filters(given: FiltersIn | None) -> Filters:
+    if given is None:
+        return Filters()
+
+    def pair(r):
+        return None if r is None else (r.min, r.max)
+
+    return Filters(
+        year=pair(given.year), popularity=pair(given.popularity),
+        duration_ms=pair(given.duration_ms), explicit=given.explicit,
+        genres=list(given.genres), exclude_genres=list(given.exclude_genres),
+    )
+
+
+def _recommendation(result) -> dict:
+    def seed(s):
+        return {"query": s.seed.query, "weight": s.seed.weight, "track_id": s.track_id,
+                "label": s.label, "how": s.how}
+
+    return {
+        "seeds": [seed(s) for s in result.seeds],
+        "negatives": [seed(s) for s in result.negatives],
+        "results": result.to_records(),
+        "notices": list(result.notices),
+    }
+
+
+class _Map:
+    """Every track's 2-D place (principal axes of the cluster centroids), made once."""
+
+    def __init__(self, rec: Recommender) -> None:
+        self.rec = rec
+        self._lock = threading.Lock()
+        self._value: dict | None = None
+
+    def get(self) -> dict:
+        with self._lock:
+            if self._value is None:
+                self._value = self._make()
+            return self._value
+
+    def _make(self) -> dict:
+        from musicrec.analysis.figures import pca_2d, standardised
+        from musicrec.features.space import feature_matrix
+
+        catalog, clusters = self.rec.catalog, self.rec.model.clusters
+        songs = clusters.songs
+        z = standardised(songs, feature_matrix(catalog.tracks, songs.features))
+        xy, explained = pca_2d(songs.centers, 0, project=z)
+        return {
+            "track_ids": [str(t) for t in catalog.column("track_id")],
+            "labels": [catalog.label(r) for r in range(len(catalog))],
+            "x": np.round(xy[:, 0], 4).tolist(), "y": np.round(xy[:, 1], 4).tolist(),
+            "cluster": songs.labels.tolist(),
+            "axes": [f"PC 1 ({explained[0]:.0%} of the cluster centroids' variance)",
+                     f"PC 2 ({explained[1]:.0%})"],
+        }
+
+
+def create_app(rec: Recommender) -> FastAPI:
+    """The FastAPI app serving ``rec``."""
+    app = FastAPI(
+        title="musicrec",
+        version=musicrec.__version__,
+        description="Songs that sound like the seeds you give: search, recommend, explore "
+        "the map, export playlists. Every endpoint calls the same Recommender as the "
+        "command line.",
+    )
+    app.add_middleware(GZipMiddleware, minimum_size=4096)
+    catalog = rec.catalog
+    song_map = _Map(rec)
+    clusters = rec.model.clusters
+    cluster_of = None if clusters is None else clusters.songs.labels.tolist()
+    rec.recommend(catalog.column("track_id")[0], k=1)  # warm the lazy lookups once
+
+    # ------------------------------------------------------------ errors
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        details = [
+            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+             "problem": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details[:5])
+        return _error(422, f"invalid request: {summary}", details=details)
+
+    @app.exception_handler(UnknownTrackError)
+    async def unknown_track(request: Request, exc: UnknownTrackError):
+        return _error(404, str(exc).split(". Closest matches:")[0], candidates=exc.candidates)
+
+    @app.exception_handler(UnknownGenreError)
+    async def unknown_genre(request: Request, exc: UnknownGenreError):
+        return _error(422, str(exc))
+
+    @app.exception_handler(InvalidArgumentError)
+    async def invalid_argument(request: Request, exc: InvalidArgumentError):
+        return _error(422, str(exc))
+
+    @app.exception_handler(MusicrecError)
+    async def other_error(request: Request, exc: MusicrecError):
+        return _error(400, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = "not found" if exc.status_code == 404 else str(exc.detail)
+        return _error(exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):  # never shows a trace
+        return _error(500, "internal error; the server log has the details")
+
+    # ------------------------------------------------------------ endpoints
+    @app.get("/health", response_model=HealthOut, tags=["service"])
+    def health() -> dict:
+        """Whether the service is up, and what it serves."""
+        return {"status": "ok", "tracks": len(catalog), "model": str(rec.model.path),
+                "features": list(rec.space.features_), "genres": catalog.genre_names,
+                "explicit_known": bool(catalog.tracks["explicit"].notna().any())}
+
+    @app.get("/search", response_model=list[SearchHitOut], responses=ERRORS, tags=["tracks"])
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=200, description="title or artist")],
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> list[dict]:
+        """Tracks whose title or artist fit ``q``, best first."""
+        hits = rec.search(q, limit)
+        rows = [catalog.index_of(t) for t in hits["track_id"]]
+        return [_track(catalog, row, cluster_of) | {"match": float(m)}
+                for row, m in zip(rows, hits["match"], strict=True)]
+
+    @app.get("/tracks/{track_id}", response_model=TrackOut, responses=ERRORS, tags=["tracks"])
+    def track(track_id: Annotated[str, PathParam(max_length=200)]) -> dict:
+        """One catalog track."""
+        row = catalog.index_of(track_id)
+        if row is None:
+            raise UnknownTrackError(track_id, reason=f"track {track_id} is not in the catalog")
+        return _track(catalog, row, cluster_of)
+
+    @app.get("/tracks/{track_id}/similar", response_model=RecommendationOut,
+             responses=ERRORS, tags=["recommend"])
+    async def similar(
+        track_id: Annotated[str, PathParam(max_length=200)],
+        k: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> dict:
+        """Tracks similar to one catalog track."""
+        if catalog.index_of(track_id) is None:
+            raise UnknownTrackError(track_id, reason=f"track {track_id} is not in the catalog")
+        return _recommendation(rec.similar(track_id, k))
+
+    @app.post("/recommend", response_model=RecommendationOut, responses=ERRORS,
+              tags=["recommend"])
+    async def recommend(body: RecommendIn) -> dict:
+        """Tracks like the seeds (and unlike the negatives), filtered, ranked, explained."""
+        result = rec.recommend(
+            [_seed(s) for s in body.seeds], body.k,
+            negatives=[_seed(s) for s in body.negatives], filters=_filters(body.filters),
+            artist_cap=body.artist_cap, mmr_lambda=1.0 - body.diversity,
+            same_cluster=body.same_cluster,
+        )
+        return _recommendation(result)
+
+    @app.get("/map", response_model=MapOut, tags=["explore"])
+    def map_() -> dict:
+        """Every track on a 2-D map with its song cluster."""
+        return song_map.get()
+
+    @app.post("/export", responses={200: {"content": {t: {} for t in export.MEDIA_TYPES.values()}},
+                                    **ERRORS}, tags=["export"])
+    def export_playlist(
+        body: ExportIn,
+        format: Annotated[str, Query(pattern="^(m3u8|jspf|csv)$")] = "m3u8",  # noqa: A002
+    ) -> Response:
+        """The tracks as a playlist file: M3U8, JSPF or CSV."""
+        text = export.render(catalog, body.track_ids, format, body.title)
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in body.title)[:60]
+        return Response(text, media_type=export.MEDIA_TYPES[format], headers={
+            "Content-Disposition": f'attachment; filename="{name or "musicrec"}.{format}"'})
+
+    # ------------------------------------------------------------ the page
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        import plotly
+
+        path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+        return FileResponse(str(path), media_type="text/javascript")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app
+
+
+def _track(catalog, row: int, cluster_of: list[int] | None) -> dict:
+    c = catalog.column
+    duration = c("duration_ms")[row]
+    return {
+        "track_id": str(c("track_id")[row]), "name": c("name")[row],
+        "artists": list(c("artists")[row] or []), "album": c("album")[row],
+        "year": _int(c("year")[row]), "popularity": _int(c("popularity")[row]),
+        "genres": list(c("genres")[row] or []),
+        "duration_ms": _int(duration),
+        "cluster": None if cluster_of is None else cluster_of[row],
+    }
+
+
+def _int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+# ---------------------------------------------------------------- for uvicorn workers
+ENV_PREFIX = "MUSICREC_SERVE_"
+
+
+def app_from_environment() -> FastAPI:
+    """An app for one uvicorn worker, configured by MUSICREC_SERVE_* variables that
+    ``musicrec serve`` sets (dataset, model kind, model dir, data and cache dirs)."""
+    from musicrec.service import open_recommender
+
+    def get(name: str) -> str | None:
+        return os.environ.get(ENV_PREFIX + name) or None
+
+    rec = open_recommender(
+        get("DATASET") or "spotify_songs", model_path=get("MODEL_DIR"),
+        data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), method=get("METHOD") or "style",
+    )
+    return create_app(rec)

@@ -1,0 +1,293 @@
+// musicrec web page: plain JavaScript over the REST API (no build step).
+"use strict";
+
+const state = { seeds: [], results: [], map: null, active: -1 };
+const $ = (id) => document.getElementById(id);
+// Rough ranges for drawing a feature's value as a bar (0 to 1).
+const RANGES = { tempo: [40, 220], loudness: [-40, 0], duration_ms: [60000, 480000],
+  year: [1950, 2021], popularity: [0, 100], key: [0, 11] };
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = await response.json();
+      message = body.error || message;
+      if (body.candidates && body.candidates.length) {
+        message += ". Closest: " + body.candidates.join("; ");
+      }
+    } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return response;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+// ------------------------------------------------------------------ search
+let searchTimer = null;
+function onSearchInput() {
+  clearTimeout(searchTimer);
+  const q = $("search").value.trim();
+  if (!q) { closeSuggestions(); return; }
+  searchTimer = setTimeout(() => runSearch(q), 180);
+}
+
+async function runSearch(q) {
+  try {
+    const hits = await (await api(`/search?q=${encodeURIComponent(q)}&limit=8`)).json();
+    if ($("search").value.trim() !== q) return;  // the user typed on
+    renderSuggestions(hits);
+  } catch (err) { showError(err.message); }
+}
+
+function renderSuggestions(hits) {
+  const list = $("suggestions");
+  list.innerHTML = "";
+  hits.forEach((hit, i) => {
+    const li = document.createElement("li");
+    li.role = "option";
+    li.id = `suggestion-${i}`;
+    li.className = "suggestion";
+    li.dataset.trackId = hit.track_id;
+    li.textContent = `${hit.name} - ${hit.artists.join(", ")}` + (hit.year ? ` (${hit.year})` : "");
+    li.addEventListener("mousedown", (e) => { e.preventDefault(); addSeed(hit); });
+    list.appendChild(li);
+  });
+  state.hits = hits;
+  state.active = hits.length ? 0 : -1;
+  highlight();
+  list.hidden = !hits.length;
+  $("search").setAttribute("aria-expanded", String(!!hits.length));
+}
+
+function highlight() {
+  document.querySelectorAll("#suggestions li").forEach((li, i) => {
+    li.setAttribute("aria-selected", String(i === state.active));
+  });
+  const active = state.active >= 0 ? `suggestion-${state.active}` : "";
+  $("search").setAttribute("aria-activedescendant", active);
+}
+
+function closeSuggestions() {
+  $("suggestions").hidden = true;
+  $("search").setAttribute("aria-expanded", "false");
+  state.active = -1;
+}
+
+function onSearchKey(event) {
+  const count = (state.hits || []).length;
+  if (event.key === "ArrowDown" && count) {
+    state.active = (state.active + 1) % count; highlight(); event.preventDefault();
+  } else if (event.key === "ArrowUp" && count) {
+    state.active = (state.active - 1 + count) % count; highlight(); event.preventDefault();
+  } else if (event.key === "Enter" && !$("suggestions").hidden && state.active >= 0) {
+    addSeed(state.hits[state.active]); event.preventDefault();
+  } else if (event.key === "Escape") {
+    closeSuggestions();
+  }
+}
+
+// ------------------------------------------------------------------ basket
+function addSeed(hit) {
+  if (!state.seeds.some((s) => s.track_id === hit.track_id)) {
+    state.seeds.push({ track_id: hit.track_id, label: `${hit.name} - ${hit.artists.join(", ")}`,
+      weight: 1, negative: false });
+  }
+  $("search").value = "";
+  closeSuggestions();
+  renderBasket();
+  $("search").focus();
+}
+
+function renderBasket() {
+  const basket = $("basket");
+  basket.innerHTML = "";
+  state.seeds.forEach((seed, i) => {
+    const li = document.createElement("li");
+    li.className = "seed" + (seed.negative ? " negative" : "");
+    const name = document.createElement("span");
+    name.className = "seed-name";
+    name.textContent = seed.label;
+    const weight = document.createElement("label");
+    weight.innerHTML = `weight <input type="range" min="0.5" max="3" step="0.5" value="${seed.weight}"
+      aria-label="weight of ${seed.label.replace(/"/g, "")}">`;
+    weight.querySelector("input").addEventListener("input", (e) => { seed.weight = Number(e.target.value); });
+    const less = document.createElement("label");
+    less.innerHTML = `<input type="checkbox" ${seed.negative ? "checked" : ""}> less like this`;
+    less.querySelector("input").addEventListener("change", (e) => {
+      seed.negative = e.target.checked; renderBasket();
+    });
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "remove";
+    remove.textContent = "remove";
+    remove.setAttribute("aria-label", `remove ${seed.label}`);
+    remove.addEventListener("click", () => { state.seeds.splice(i, 1); renderBasket(); });
+    li.append(name, weight, less, remove);
+    basket.appendChild(li);
+  });
+  $("basket-empty").hidden = state.seeds.length > 0;
+  $("go").disabled = !state.seeds.some((s) => !s.negative);
+}
+
+// ------------------------------------------------------------------ recommend
+function range(minId, maxId) {
+  const min = $(minId).value, max = $(maxId).value;
+  if (min === "" && max === "") return null;
+  return { min: min === "" ? null : Number(min), max: max === "" ? null : Number(max) };
+}
+
+async function recommend() {
+  showError("");
+  const filters = {};
+  const year = range("year-min", "year-max"); if (year) filters.year = year;
+  const pop = range("pop-min", "pop-max"); if (pop) filters.popularity = pop;
+  if ($("explicit").value) filters.explicit = $("explicit").value === "true";
+  if ($("genre").value) filters.genres = [$("genre").value];
+  const body = {
+    seeds: state.seeds.filter((s) => !s.negative).map((s) => ({ query: s.track_id, weight: s.weight })),
+    negatives: state.seeds.filter((s) => s.negative).map((s) => ({ query: s.track_id, weight: s.weight })),
+    k: Number($("k").value), diversity: Number($("diversity").value), filters,
+    same_cluster: $("same-cluster").checked,
+  };
+  $("go").disabled = true;
+  $("go").textContent = "Finding songs…";
+  try {
+    const result = await (await api("/recommend", { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
+    state.results = result.results;
+    renderResults(result);
+    drawMap();
+  } catch (err) {
+    showError(err.message);
+  } finally {
+    $("go").textContent = "Recommend";
+    renderBasket();
+  }
+}
+
+function bar(feature, value) {
+  const [lo, hi] = RANGES[feature] || [0, 1];
+  return Math.max(0, Math.min(1, (value - lo) / (hi - lo)));
+}
+
+function renderResults(result) {
+  const list = $("results");
+  list.innerHTML = "";
+  const notices = $("notices");
+  notices.innerHTML = "";
+  result.notices.forEach((n) => { const li = document.createElement("li"); li.textContent = n; notices.appendChild(li); });
+  result.results.forEach((r) => {
+    const li = document.createElement("li");
+    li.className = "result";
+    const head = document.createElement("div");
+    head.className = "result-head";
+    const link = document.createElement("a");
+    link.href = `https://open.spotify.com/track/${r.track_id}`;
+    link.target = "_blank"; link.rel = "noopener";
+    link.textContent = r.name || r.track_id;
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = ` ${r.artists.join(", ")}${r.year ? " · " + r.year : ""}`;
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = r.score.toFixed(3);
+    score.title = "cosine similarity to your songs";
+    head.append(link, meta, score);
+    const why = document.createElement("div");
+    why.className = "why";
+    why.setAttribute("aria-label", r.why);
+    if (!r.reasons.length) why.textContent = r.why;
+    r.reasons.forEach((reason) => {
+      const row = document.createElement("div");
+      row.className = "reason";
+      row.title = reason.text;
+      row.innerHTML = `<span class="feature"></span>
+        <span class="bars"><span class="bar track" style="width:${(bar(reason.feature, reason.value) * 100).toFixed(0)}%"></span>
+        <span class="bar seeds" style="width:${(bar(reason.feature, reason.seed_value) * 100).toFixed(0)}%"></span></span>
+        <span class="text"></span>`;
+      row.querySelector(".feature").textContent = reason.feature.replace("_ms", "");
+      row.querySelector(".text").textContent = reason.text.replace(/^\S+ /, "");
+      why.appendChild(row);
+    });
+    li.append(head, why);
+    list.appendChild(li);
+  });
+  ["m3u8", "jspf", "csv"].forEach((f) => { $(`export-${f}`).disabled = !result.results.length; });
+}
+
+// ------------------------------------------------------------------ export
+async function download(format) {
+  showError("");
+  try {
+    const response = await api(`/export?format=${format}`, { method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ track_ids: state.results.map((r) => r.track_id), title: "musicrec playlist" }) });
+    const blob = await response.blob();
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `musicrec-playlist.${format}`;
+    document.body.appendChild(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  } catch (err) { showError(err.message); }
+}
+
+// ------------------------------------------------------------------ map
+async function loadMap() {
+  try {
+    state.map = await (await api("/map")).json();
+    state.mapIndex = new Map(state.map.track_ids.map((id, i) => [id, i]));
+    drawMap();
+  } catch (err) { $("map").textContent = "The map could not be loaded: " + err.message; }
+}
+
+function drawMap() {
+  if (!state.map || !window.Plotly) return;
+  const m = state.map;
+  const pick = (ids) => ids.map((id) => state.mapIndex.get(id)).filter((i) => i !== undefined);
+  const seeds = pick(state.seeds.map((s) => s.track_id));
+  const results = pick(state.results.map((r) => r.track_id));
+  const trace = (idx, name, marker) => ({ type: "scattergl", mode: "markers", name, marker,
+    x: idx.map((i) => m.x[i]), y: idx.map((i) => m.y[i]), text: idx.map((i) => m.labels[i]),
+    hovertemplate: "%{text}<extra></extra>" });
+  const all = m.x.map((_, i) => i);
+  const data = [
+    trace(all, "all songs", { size: 3, color: "#BBBBBB", opacity: 0.45 }),
+    trace(results, "recommended", { size: 10, color: "#0077BB", line: { width: 1, color: "#fff" } }),
+    trace(seeds, "your songs", { size: 18, color: "#EE7733", symbol: "star", line: { width: 1, color: "#333" } }),
+  ];
+  window.Plotly.react("map", data, { margin: { t: 10, r: 10, b: 40, l: 40 }, height: 420,
+    xaxis: { title: { text: m.axes[0] } }, yaxis: { title: { text: m.axes[1] } },
+    legend: { orientation: "h" } },
+  { responsive: true, displaylogo: false });
+}
+
+// ------------------------------------------------------------------ start
+async function start() {
+  $("search").addEventListener("input", onSearchInput);
+  $("search").addEventListener("keydown", onSearchKey);
+  $("search").addEventListener("blur", () => setTimeout(closeSuggestions, 150));
+  $("go").addEventListener("click", recommend);
+  $("diversity").addEventListener("input", (e) => {
+    const v = Number(e.target.value);
+    const text = v === 0 ? "none" : v <= 0.3 ? "a little" : "a lot";
+    $("diversity-value").textContent = text;
+    e.target.setAttribute("aria-valuetext", text);
+  });
+  ["m3u8", "jspf", "csv"].forEach((f) => $(`export-${f}`).addEventListener("click", () => download(f)));
+  try {
+    const health = await (await api("/health")).json();
+    if (!health.explicit_known) $("explicit").closest("label").hidden = true;
+    health.genres.forEach((g) => { const o = document.createElement("option"); o.value = g; o.textContent = g; $("genre").appendChild(o); });
+  } catch (err) { showError("The service is not answering: " + err.message); }
+  renderBasket();
+  loadMap();
+}
+
+document.addEventListener("DOMContentLoaded", start);
