@@ -1,0 +1,148 @@
+"""The REST API over HTTP: every endpoint, every validation error, no 5xx."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from musicrec.api.app import create_app
+from tests.api_server import running
+
+BAD_GUY = "2Fxmhks0bxGSBdJ92vM42m"
+
+
+@pytest.fixture(scope="module")
+def base_url(rec):
+    with running(create_app(rec)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http(base_url):
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+def _error(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] and "Traceback" not in body["error"]
+    return body
+
+
+def test_health_and_page(http):
+    health = http.get("/health").json()
+    assert health["status"] == "ok" and health["tracks"] == 28_356
+    assert "pop" in health["genres"] and health["explicit_known"] is False
+    page = http.get("/")
+    assert page.status_code == 200 and 'id="search"' in page.text
+    assert http.get("/static/app.js").status_code == 200
+    assert "plotly" in http.get("/static/vendor/plotly.min.js").text[:2000].lower()
+    assert http.get("/docs").status_code == 200
+    assert "/recommend" in http.get("/openapi.json").json()["paths"]
+    _error(http.get("/no/such/page"), 404)
+
+
+def test_search_and_tracks(http):
+    hits = http.get("/search", params={"q": "bad guy", "limit": 3}).json()
+    assert len(hits) == 3 and hits[0]["track_id"] == BAD_GUY and hits[0]["match"] == 100
+    track = http.get(f"/tracks/{BAD_GUY}").json()
+    assert track["name"] == "bad guy" and track["artists"] == ["Billie Eilish"]
+    assert track["duration_ms"] > 0 and isinstance(track["cluster"], int)
+    _error(http.get("/tracks/nope"), 404)
+    for params in ({"q": ""}, {"q": "x" * 201}, {"q": "a", "limit": 0}, {"q": "a", "limit": 51},
+                   {"q": "a", "limit": "many"}, {}):
+        _error(http.get("/search", params=params), 422)
+
+
+def test_similar(http):
+    body = http.get(f"/tracks/{BAD_GUY}/similar", params={"k": 5}).json()
+    assert len(body["results"]) == 5 and body["seeds"][0]["track_id"] == BAD_GUY
+    _error(http.get("/tracks/nope/similar"), 404)
+    _error(http.get(f"/tracks/{BAD_GUY}/similar", params={"k": 0}), 422)
+    _error(http.get(f"/tracks/{BAD_GUY}/similar", params={"k": 101}), 422)
+
+
+def test_recommend(http):
+    body = http.post("/recommend", json={
+        "seeds": ["bad guy", {"query": "Wonderwall", "weight": 2}],
+        "negatives": [{"query": "Shape of You"}], "k": 12,
+        "filters": {"year": {"min": 2000, "max": 2020}, "genres": ["pop"]},
+        "diversity": 0.3, "artist_cap": 1,
+    }).json()
+    results = body["results"]
+    assert len(results) == 12
+    assert {s["track_id"] for s in body["seeds"]} >= {BAD_GUY}
+    assert body["negatives"][0]["label"].startswith("Shape of You")
+    assert all(2000 <= r["year"] <= 2020 and "pop" in r["genres"] for r in results)
+    assert len({r["artists"][0] for r in results}) == 12
+    first = results[0]
+    assert first["why"] and first["reasons"][0]["feature"] and 0 < first["score"] <= 1
+    same = http.post("/recommend", json={"seeds": [BAD_GUY], "same_cluster": True}).json()
+    clusters = {r["cluster"] for r in same["results"]}
+    assert len(clusters) == 1
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"seeds": []}, 422, "seeds"),
+    ({}, 422, "seeds"),
+    ({"seeds": ["bad guy"], "k": 0}, 422, "k"),
+    ({"seeds": ["bad guy"], "k": 101}, 422, "k"),
+    ({"seeds": ["bad guy"], "k": "ten"}, 422, "k"),
+    ({"seeds": ["bad guy"] * 51}, 422, "seeds"),
+    ({"seeds": ["x" * 201]}, 422, "seeds"),
+    ({"seeds": [""]}, 422, "seeds"),
+    ({"seeds": [{"query": "bad guy", "weight": 0}]}, 422, "weight"),
+    ({"seeds": ["bad guy"], "filters": {"mood": "happy"}}, 422, "mood"),
+    ({"seeds": ["bad guy"], "filters": {"year": {"min": 2020, "max": 1990}}}, 422, "year"),
+    ({"seeds": ["bad guy"], "filters": {"popularity": {"min": 50, "max": 150}}}, 422,
+     "popularity"),
+    ({"seeds": ["bad guy"], "filters": {"genres": ["no such genre"]}}, 422, "genre"),
+    ({"seeds": ["bad guy"], "diversity": 1.5}, 422, "diversity"),
+    ({"seeds": ["bad guy"], "artist_cap": 0}, 422, "artist_cap"),
+    ({"seeds": ["bad guy"], "colour": "blue"}, 422, "colour"),
+    ({"seeds": ["bad guy"], "negatives": ["bad guy"]}, 422, "both a seed and a negative"),
+    ({"seeds": ["zzqx no song at all qqq"]}, 404, "no track"),
+])
+def test_recommend_rejects_bad_input(http, body, status, message):
+    assert message in _error(http.post("/recommend", json=body), status)["error"]
+
+
+def test_malformed_bodies(http):
+    _error(http.post("/recommend", content=b"{not json", headers={
+        "content-type": "application/json"}), 422)
+    _error(http.post("/recommend", content=b"[1, 2]", headers={
+        "content-type": "application/json"}), 422)
+    unknown = _error(http.post("/recommend", json={"seeds": ["Blindng Lights qq zz"]}), 404)
+    assert "candidates" in unknown
+
+
+def test_map(http):
+    body = http.get("/map", headers={"accept-encoding": "gzip"})
+    assert body.headers.get("content-encoding") == "gzip"
+    data = body.json()
+    n = len(data["track_ids"])
+    assert n == 28_356 and len(data["x"]) == len(data["y"]) == len(data["cluster"]) == n
+    assert len(data["axes"]) == 2 and BAD_GUY in data["track_ids"]
+
+
+def test_export_formats(http):
+    ids = [BAD_GUY, "0sf12qNH5qcw8qpgymFOqD"]
+    m3u = http.post("/export", params={"format": "m3u8"}, json={"track_ids": ids})
+    assert m3u.status_code == 200 and "attachment" in m3u.headers["content-disposition"]
+    lines = m3u.text.splitlines()
+    assert lines[0] == "#EXTM3U" and lines[2].startswith("#EXTINF:194,Billie Eilish - bad guy")
+    assert lines[3] == f"https://open.spotify.com/track/{BAD_GUY}"
+    jspf = json.loads(http.post("/export", params={"format": "jspf"},
+                                json={"track_ids": ids, "title": "Mine"}).text)
+    assert jspf["playlist"]["title"] == "Mine" and len(jspf["playlist"]["track"]) == 2
+    assert jspf["playlist"]["track"][0]["identifier"] == [
+        f"https://open.spotify.com/track/{BAD_GUY}"]
+    csv_text = http.post("/export", params={"format": "csv"}, json={"track_ids": ids}).text
+    assert csv_text.splitlines()[0].startswith("track_id,name,artists")
+    _error(http.post("/export", params={"format": "mp3"}, json={"track_ids": ids}), 422)
+    _error(http.post("/export", json={"track_ids": ["nope"]}), 404)
+    _error(http.post("/export", json={"track_ids": []}), 422)
