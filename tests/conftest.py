@@ -65,3 +65,12 @@ def _isolated_env(monkeypatch, data_dir, cache_dir):
     monkeypatch.setenv("MUSICREC_DATA_DIR", str(data_dir))
     monkeypatch.setenv("MUSICREC_CACHE_DIR", str(cache_dir))
     monkeypatch.delenv("MUSICREC_DEBUG", raising=False)
+    # no test reaches the real Spotify or ReccoBeats: credentials unset, addresses local
+    for name in ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REDIRECT_URI"):
+        monkeypatch.delenv(name, raising=False)
+    closed = "http://127.0.0.1:9/"  # the discard port: nothing listens there
+    monkeypatch.setenv("MUSICREC_DOTENV", "")
+    monkeypatch.setenv("MUSICREC_SPOTIFY_API_URL", closed + "v1/")
+    monkeypatch.setenv("MUSICREC_SPOTIFY_ACCOUNTS_URL", closed)
+    monkeypatch.setenv("MUSICREC_RECCOBEATS_URL", closed)
+    monkeypatch.setenv("MUSICREC_SPOTIFY_TOKEN_CACHE", str(cache_dir / "spotify-token.json"))

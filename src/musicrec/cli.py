@@ -139,9 +139,16 @@ class _Reporter:
         self._close_bar()
 
 
+def _spotify_settings():
+    from musicrec.spotify.settings import SpotifySettings
+
+    cache = os.environ.get("MUSICREC_SPOTIFY_TOKEN_CACHE")
+    return SpotifySettings.from_environment(token_cache=Path(cache) if cache else None)
+
+
 def _open(
     dataset: str, kind: ModelKind, model_dir: Path | None, data_dir: Path | None,
-    cache_dir: Path | None,
+    cache_dir: Path | None, *, spotify: bool = False, features_file: Path | None = None,
 ):
     from musicrec.service import open_recommender
 
@@ -149,6 +156,7 @@ def _open(
         return open_recommender(
             dataset, model_path=model_dir, data_dir=data_dir, cache_dir=cache_dir,
             method=kind.value, progress=reporter.progress(),
+            spotify=_spotify_settings() if spotify else None, features_file=features_file,
         )
 
 
@@ -197,6 +205,16 @@ def recommend(
     same_cluster: Annotated[bool, typer.Option(
         "--same-cluster", help="Only tracks in a seed's song cluster (see 'musicrec clusters').",
     )] = False,
+    export_to: Annotated[Path | None, typer.Option(
+        "--export", help="Also save the list as a playlist file: .m3u8, .jspf or .csv.",
+        show_default=False)] = None,
+    to_spotify: Annotated[str | None, typer.Option(
+        "--to-spotify", help="Also save the list as a private Spotify playlist with this name "
+        "(needs SPOTIFY_CLIENT_ID/SECRET; asks you to allow it once).", show_default=False,
+    )] = None,
+    features_file: Annotated[Path | None, typer.Option(
+        "--features-file", help="CSV/Parquet with track_id and audio features, for Spotify "
+        "seeds outside the catalog.", show_default=False)] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table
     ),
@@ -225,16 +243,35 @@ def recommend(
         genres=list(genre or []),
         exclude_genres=list(exclude_genre or []),
     )
-    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
-    result = rec.recommend(
-        all_seeds, k, negatives=negatives, filters=filters,
-        artist_cap=None if artist_cap == 0 else artist_cap, mmr_lambda=mmr_lambda,
-        same_cluster=same_cluster,
-    )
+    from musicrec import export
+
+    export_format = export.format_of(export_to) if export_to is not None else None
+    if to_spotify is not None:
+        _spotify_settings().require("--to-spotify")
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=True,
+                features_file=features_file)
     err = _stderr()
+    try:
+        result = rec.recommend(
+            all_seeds, k, negatives=negatives, filters=filters,
+            artist_cap=None if artist_cap == 0 else artist_cap, mmr_lambda=mmr_lambda,
+            same_cluster=same_cluster,
+        )
+    finally:
+        for note in getattr(rec.lookup, "notes", []):
+            err.print(f"[yellow]note:[/yellow] {note}")
     for notice in result.notices:
         err.print(f"[yellow]note:[/yellow] {notice}")
     _print_results(result, output)
+    ids = [r.track_id for r in result.results]
+    if export_to is not None:
+        title = "musicrec: like " + ", ".join(s.label for s in result.seeds)
+        export.write_playlist(export_to, export.render(rec.catalog, ids, export_format, title))
+        err.print(f"Saved {len(ids)} tracks to {export_to}")
+    if to_spotify is not None:
+        made = rec.lookup.client.create_playlist(to_spotify, ids)
+        err.print(f"Created the private Spotify playlist '{to_spotify}' with {made.added} "
+                  f"tracks: {made.url or made.playlist_id}")
 
 
 def _print_results(result, output: OutputFormat) -> None:

@@ -17,6 +17,7 @@ from musicrec.data.registry import DEFAULT_DATASET, default_cache_dir, get_datas
 from musicrec.errors import InvalidArgumentError, OutdatedModelError
 from musicrec.features.space import FeatureSpace
 from musicrec.recommend.recommender import Recommender
+from musicrec.spotify.settings import SpotifySettings
 
 StepCallback = Callable[[str], None]
 CountCallback = Callable[[str, int, int], None]  # label, done, total
@@ -183,21 +184,34 @@ def open_recommender(
     cache_dir: str | Path | None = None,
     method: str = DEFAULT_METHOD,
     progress: Progress | None = None,
+    spotify: SpotifySettings | None = None,
+    features_file: str | Path | None = None,
 ) -> Recommender:
     """A Recommender over a model directory, or over a dataset's (built on first use).
 
-    ``method`` picks how the dataset's vectors are made (see :data:`METHODS`).
+    ``method`` picks how the dataset's vectors are made (see :data:`METHODS`). With
+    ``spotify`` settings, tracks added before (the user's table in the cache) are seeds
+    too, and a Spotify track outside the catalog is looked up and described by the
+    feature providers (Spotify, ReccoBeats, ``features_file``).
     """
     if model_path is not None:
-        return Recommender(load_model(model_path))
-    model = ensure_model(
-        dataset,
-        data_dir=Path(data_dir) if data_dir is not None else None,
-        cache_dir=Path(cache_dir) if cache_dir is not None else None,
-        method=method,
-        progress=progress,
-    )
-    return Recommender(model)
+        model = load_model(model_path)
+    else:
+        model = ensure_model(
+            dataset,
+            data_dir=Path(data_dir) if data_dir is not None else None,
+            cache_dir=Path(cache_dir) if cache_dir is not None else None,
+            method=method,
+            progress=progress,
+        )
+    if spotify is None:
+        return Recommender(model)
+    from musicrec.data.user_tracks import USER_TRACKS, UserTracks
+    from musicrec.spotify.lookup import TrackLookup
+
+    table = UserTracks(Path(cache_dir or default_cache_dir()) / USER_TRACKS)
+    lookup = TrackLookup(spotify, table, Path(features_file) if features_file else None)
+    return Recommender(model, extra=table.frame, lookup=lookup)
 
 
 def import_file(

@@ -106,6 +106,15 @@ class Catalog:
         starts = np.searchsorted(self.version_codes[order], np.arange(self.version_codes.max() + 2))
         return order, starts
 
+    @cached_property
+    def _version_key_rows(self) -> dict[str, list[int]]:
+        keys = self.tracks["version_key"].astype(object).to_numpy()
+        return _group_rows(keys)
+
+    def rows_with_version_key(self, key: str | None) -> np.ndarray:
+        """Rows whose version key is ``key`` (all versions of that song)."""
+        return np.array(self._version_key_rows.get(key, []) if key else [], dtype=np.int64)
+
     def version_rows(self, rows: list[int]) -> np.ndarray:
         """All rows that are versions of the songs at ``rows`` (including those rows)."""
         order, starts = self._version_groups

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from musicrec.errors import InvalidArgumentError
+from musicrec.errors import InvalidArgumentError, UnknownTrackError
 from musicrec.features.space import feature_matrix
 from musicrec.index import ExactIndex, Index
 from musicrec.recommend.explain import Explainer, seed_profile, why_text
 from musicrec.recommend.filters import Filters
 from musicrec.recommend.rerank import in_order, one_per_song, select
 from musicrec.recommend.results import Recommendation, Result
-from musicrec.recommend.seeds import ResolvedSeed, Seed, as_seed, resolve_seed
+from musicrec.recommend.seeds import (
+    ResolvedSeed,
+    Seed,
+    as_seed,
+    is_track_id,
+    resolve_seed,
+    spotify_track_id,
+)
 
 if TYPE_CHECKING:
     from musicrec.artifact import Model
@@ -47,12 +54,40 @@ class Recommender:
     index : nearest-neighbour backend; exact cosine search by default.
     """
 
-    def __init__(self, model: Model, index: Index | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        index: Index | None = None,
+        *,
+        extra: pd.DataFrame | None = None,
+        lookup: Callable[[str], dict] | None = None,
+    ) -> None:
+        """``extra``: canonical rows of tracks outside the catalog (the user's table),
+        usable as seeds and found by search. ``lookup(spotify_id)``: called for a Spotify
+        track that is in neither; returns its canonical row with features (or raises
+        UnknownTrackError saying why not)."""
         self.model = model
         self.catalog = model.catalog
         self.space = model.space
         self.vectors = np.asarray(model.vectors)  # plain view of the memmap: cheap indexing
         self.index = index if index is not None else ExactIndex(self.vectors, model.neighbours)
+        self.lookup = lookup
+        self._extra = pd.DataFrame()
+        self._extra_rows: dict[str, int] = {}
+        if extra is not None and len(extra):
+            self.add_extra(extra)
+
+    def add_extra(self, tracks: pd.DataFrame) -> None:
+        """Make tracks from outside the catalog usable as seeds (embedded on the spot)."""
+        tracks = tracks[~tracks["track_id"].isin(list(self._extra_rows))]
+        if not len(tracks):
+            return
+        frame = pd.concat([self._extra, tracks], ignore_index=True) if len(self._extra) else (
+            tracks.reset_index(drop=True))
+        self._extra = frame
+        self._extra_vectors = self.space.transform(frame)
+        self._extra_raw = feature_matrix(frame, self.space.features_)
+        self._extra_rows = {str(t): i for i, t in enumerate(frame["track_id"])}
 
     @cached_property
     def _raw(self) -> np.ndarray:
@@ -64,12 +99,56 @@ class Recommender:
 
     # ---------------------------------------------------------------- seeds
     def resolve(self, seed: SeedLike) -> ResolvedSeed:
-        """The catalog track a seed names (raises UnknownTrackError with candidates)."""
-        return resolve_seed(self.catalog, as_seed(seed))
+        """The track a seed names: in the catalog, else among the added tracks, else (for
+        a Spotify id or link) through ``lookup``. Raises UnknownTrackError with candidates."""
+        seed = as_seed(seed)
+        try:
+            return resolve_seed(self.catalog, seed)
+        except UnknownTrackError:
+            query = seed.query.strip()
+            track_id = spotify_track_id(query) or (query if is_track_id(query) else None)
+            found = self._resolve_extra(seed, track_id, query)
+            if found is not None:
+                return found
+            if track_id is None or self.lookup is None:
+                raise
+        self.add_extra(pd.DataFrame([self.lookup(track_id)]))
+        return self._resolve_extra(seed, track_id, query)
+
+    def _resolve_extra(self, seed: Seed, track_id: str | None, query: str):
+        from musicrec.data.text import fold
+
+        i = self._extra_rows.get(track_id) if track_id else None
+        if i is None and len(self._extra):
+            titles = [fold(n) if isinstance(n, str) else "" for n in self._extra["name"]]
+            i = next((j for j, t in enumerate(titles) if t and t == fold(query)), None)
+        if i is None:
+            return None
+        row = self._extra.iloc[i]
+        artists = row["artists"] if row["artists"] is not None else []
+        label = f"{row['name'] if isinstance(row['name'], str) else '[untitled]'} - " + (
+            ", ".join(artists) or "unknown artist")
+        return ResolvedSeed(seed, -1, str(row["track_id"]), label, "added",
+                            vector=self._extra_vectors[i], raw=self._extra_raw[i])
 
     def search(self, text: str, limit: int = 10) -> pd.DataFrame:
-        """Tracks whose title or artist fit ``text``, best first."""
-        return self.catalog.search(text, limit)
+        """Tracks whose title or artist fit ``text``, best first (added tracks too)."""
+        hits = self.catalog.search(text, limit)
+        if not len(self._extra):
+            return hits
+        from rapidfuzz import fuzz
+
+        from musicrec.data.text import fold
+
+        query = fold(text)
+        extra = self._extra.copy()
+        extra["match"] = [
+            float(fuzz.WRatio(query, fold(f"{n or ''} {' '.join(a or [])}")))
+            for n, a in zip(extra["name"], extra["artists"], strict=True)
+        ]
+        extra = extra[extra["match"] >= 80][["match", *hits.columns.drop("match")]]
+        return pd.concat([extra, hits], ignore_index=True).sort_values(
+            "match", ascending=False, kind="stable").head(limit).reset_index(drop=True)
 
     # ---------------------------------------------------------------- recommend
     def recommend(
@@ -135,7 +214,7 @@ class Recommender:
         if same_cluster:
             allowed = [self._in_seed_clusters(q.pos, shared) for q in prepared]
         # the seeds, the negatives and every version of them never come back
-        exclude = [catalog.version_rows([r.row for r in (*q.pos, *q.neg)]) for q in prepared]
+        exclude = [self._excluded((*q.pos, *q.neg)) for q in prepared]
         pool = min(len(catalog), max(100, 10 * k))
         found = self._candidates(prepared, pool, allowed, exclude)
         out = []
@@ -164,12 +243,28 @@ class Recommender:
         return out
 
     # ---------------------------------------------------------------- internals
+    def _excluded(self, seeds) -> np.ndarray:
+        """Catalog rows of the seeds and all their versions (also of added tracks)."""
+        catalog = self.catalog
+        rows = catalog.version_rows([r.row for r in seeds if not r.external])
+        outside = [r for r in seeds if r.external]
+        if not outside:
+            return rows
+        from musicrec.data.text import version_key
+
+        keys = [version_key(*self._extra.iloc[self._extra_rows[r.track_id]][["name", "artists"]])
+                for r in outside]
+        return np.unique(np.concatenate([rows, *(catalog.rows_with_version_key(k) for k in keys)]))
+
     def _in_seed_clusters(self, seeds: list[ResolvedSeed], allowed: np.ndarray | None):
         """``allowed`` narrowed to the song clusters of ``seeds``."""
         if self.model.clusters is None:
             raise InvalidArgumentError("this model has no clusters; rebuild it")
-        labels = self.model.clusters.songs.labels
-        mask = np.isin(labels, [labels[s.row] for s in seeds])
+        songs = self.model.clusters.songs
+        labels = songs.labels
+        clusters = [labels[s.row] if not s.external else
+                    int(songs.predict(s.raw[None, :])[0]) for s in seeds]
+        mask = np.isin(labels, clusters)
         return mask if allowed is None else mask & allowed
 
     def _candidates(
@@ -213,19 +308,23 @@ class Recommender:
                 f"{', '.join(sorted(both))} is both a seed and a negative seed"
             )
         vectors = self.vectors
-        if len(pos) == 1 and not neg:  # one seed: its own (unit) vector is the query
+        if len(pos) == 1 and not neg and not pos[0].external:  # its own vector is the query
             row = pos[0].row
             return _Query(pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row], row)
         pos_w = np.array([r.seed.weight for r in pos])
-        query = (pos_w[:, None] * vectors[[r.row for r in pos]]).sum(0) / pos_w.sum()
+        query = (pos_w[:, None] * self._seed_vectors(pos)).sum(0) / pos_w.sum()
         if neg:
             neg_w = np.array([r.seed.weight for r in neg])
-            away = (neg_w[:, None] * vectors[[r.row for r in neg]]).sum(0) / neg_w.sum()
+            away = (neg_w[:, None] * self._seed_vectors(neg)).sum(0) / neg_w.sum()
             query = query - NEGATIVE_STRENGTH * away
         norm = np.linalg.norm(query)
         query = (query / norm if norm > 0 else query).astype(np.float32)
-        profile = seed_profile(self._raw[[r.row for r in pos]], pos_w, self.space.features_)
+        raw = np.stack([r.raw if r.external else self._raw[r.row] for r in pos])
+        profile = seed_profile(raw, pos_w, self.space.features_)
         return _Query(pos, neg, query, profile, None)
+
+    def _seed_vectors(self, seeds: list[ResolvedSeed]) -> np.ndarray:
+        return np.stack([r.vector if r.external else self.vectors[r.row] for r in seeds])
 
     def _rerank(
         self, rows: np.ndarray, scores: np.ndarray, k: int, artist_cap: int | None,

@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from musicrec.data.catalog import Catalog
 from musicrec.errors import InvalidArgumentError, UnknownTrackError
 
@@ -51,6 +53,11 @@ def as_seed(value: str | Seed) -> Seed:
     return value if isinstance(value, Seed) else Seed(value)
 
 
+def is_track_id(text: str) -> bool:
+    """True for text shaped like a bare Spotify track id (22 letters and digits)."""
+    return bool(_BARE.match(text.strip()))
+
+
 def spotify_track_id(text: str) -> str | None:
     """The track id in a Spotify track URL or URI, or None when text is neither."""
     text = text.strip()
@@ -72,6 +79,14 @@ class ResolvedSeed:
     how: str  # "id", "spotify-link", "exact", "title-artist", "version", "fuzzy"
     score: float = 100.0
     alternatives: list[str] = field(default_factory=list)
+    #: for a track outside the catalog (row -1): its vector and raw feature values
+    vector: np.ndarray | None = field(default=None, repr=False)
+    raw: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def external(self) -> bool:
+        """True for a track from outside the catalog (the user's table)."""
+        return self.row < 0
 
     def notice(self) -> str | None:
         """A sentence for the user when the match was not unambiguous, else None."""

@@ -1,0 +1,1 @@
+"""Spotify Web API use, feature providers for songs outside the catalog, playlists."""
