@@ -20,7 +20,7 @@ CLIENT_SECRET = "fake-secret-5f2e9c"  # must never show up in output or logs
 APP_TOKEN = "app-token-81d7"
 USER_TOKEN = "user-token-3c4a"
 
-OUTSIDE_ID = "7qiZfU4dY1lWllzX7mPBI3"  # Shape of You's id shape, not in the catalog
+OUTSIDE_ID = "0utsideTheCata1ogTrack"  # shaped like a Spotify id, not in the catalog
 FEATURES = {"danceability": 0.825, "energy": 0.652, "key": 1, "loudness": -3.183, "mode": 0,
             "speechiness": 0.0802, "acousticness": 0.581, "instrumentalness": 0.0,
             "liveness": 0.0931, "valence": 0.931, "tempo": 95.977, "duration_ms": 233713}
@@ -41,7 +41,7 @@ class FakeState:
     malformed: set = field(default_factory=set)  # path prefixes answered with broken JSON
     slow: dict = field(default_factory=dict)  # path prefix -> seconds
     playlists: dict = field(default_factory=dict)
-    fail_batch: int | None = None  # 1-based number of the items batch that fails
+    fail_batch: int | None = None  # from this (1-based) items request on, every one fails
     calls: list = field(default_factory=list)
     verifiers: dict = field(default_factory=dict)
 
@@ -66,6 +66,10 @@ def make_app(state: FakeState) -> FastAPI:
             if path.startswith(prefix):
                 return PlainTextResponse("{not json", media_type="application/json")
         return await call_next(request)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
 
     # ------------------------------------------------------------ accounts
     @app.get("/accounts/authorize")
@@ -160,7 +164,7 @@ def make_app(state: FakeState) -> FastAPI:
         if len(uris) > 100:
             return JSONResponse({"error": {"status": 400, "message": "Too many ids"}},
                                 status_code=400)
-        if state.fail_batch == playlist["batches"]:
+        if state.fail_batch is not None and playlist["batches"] >= state.fail_batch:
             return JSONResponse({"error": {"status": 502, "message": "Bad gateway"}},
                                 status_code=502)
         playlist["items"] += uris

@@ -322,8 +322,8 @@ def search(
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
-    """List catalog tracks that match TEXT (use an id from here as a seed)."""
-    rec = _open(dataset, model, model_dir, data_dir, cache_dir)
+    """List catalog tracks (and tracks you added) that match TEXT; use an id as a seed."""
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=True)
     hits = rec.search(text, limit)
     if output is OutputFormat.json:
         sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")

@@ -79,6 +79,9 @@ class Recommender:
 
     def add_extra(self, tracks: pd.DataFrame) -> None:
         """Make tracks from outside the catalog usable as seeds (embedded on the spot)."""
+        from musicrec.data.schema import conform
+
+        tracks = conform(tracks, "added")
         tracks = tracks[~tracks["track_id"].isin(list(self._extra_rows))]
         if not len(tracks):
             return
@@ -143,6 +146,7 @@ class Recommender:
         query = fold(text)
         extra = self._extra.copy()
         extra["match"] = [
+            100.0 if isinstance(n, str) and fold(n) == query else
             float(fuzz.WRatio(query, fold(f"{n or ''} {' '.join(a or [])}")))
             for n, a in zip(extra["name"], extra["artists"], strict=True)
         ]
@@ -252,8 +256,12 @@ class Recommender:
             return rows
         from musicrec.data.text import version_key
 
-        keys = [version_key(*self._extra.iloc[self._extra_rows[r.track_id]][["name", "artists"]])
-                for r in outside]
+        keys = []
+        for r in outside:
+            track = self._extra.iloc[self._extra_rows[r.track_id]]
+            name = track["name"] if isinstance(track["name"], str) else None
+            artists = track["artists"] if isinstance(track["artists"], list) else None
+            keys.append(version_key(name, artists))
         return np.unique(np.concatenate([rows, *(catalog.rows_with_version_key(k) for k in keys)]))
 
     def _in_seed_clusters(self, seeds: list[ResolvedSeed], allowed: np.ndarray | None):

@@ -110,6 +110,12 @@ class SpotifyClient:
             status = exc.http_status
             if status in (401, 400) and "token" in str(exc).lower():
                 raise SpotifyError(f"{what}: Spotify refused the credentials") from None
+            if "Max Retries" in str(exc):  # spotipy reports exhausted retries as a 429
+                reason = str(getattr(exc, "reason", "") or "errors")
+                raise SpotifyError(
+                    f"{what}: Spotify answered with errors {self.retries + 1} times "
+                    f"({reason}); it may be down or limiting this app, try again later"
+                ) from None
             if status == 429:
                 raise SpotifyError(
                     f"{what}: Spotify is rate-limiting this app (HTTP 429) even after waiting "
