@@ -231,6 +231,16 @@ def test_outside_seed_is_added_and_found_next_time(spotify_env, capsys, tmp_path
     assert code == 0 and json.loads(out)[0]["track_id"] == OUTSIDE_ID
 
 
+def test_outside_seed_by_text_through_spotify_search(spotify_env, capsys):
+    code, out, err = cli(capsys, "recommend", "Outside Song Nobody Known", "--k", "5",
+                         "--format", "json")
+    err = " ".join(err.split())
+    assert code == 0, err
+    assert "on Spotify it is Outside Song - Nobody Known" in err and len(json.loads(out)) == 5
+    code, _, err = cli(capsys, "recommend", "zzqx no such song anywhere")
+    assert code == 1 and "no track matches" in err
+
+
 def test_outside_seed_that_nobody_knows(spotify_env, capsys):
     unknown = "0000000000000000000000"
     spotify_env.tracks[unknown] = track_object(unknown, "Unknown Song")

@@ -113,6 +113,11 @@ class Recommender:
             found = self._resolve_extra(seed, track_id, query)
             if found is not None:
                 return found
+            if track_id is None and self.lookup is not None and hasattr(self.lookup, "find"):
+                track_id = self.lookup.find(query)  # e.g. a Spotify search for the text
+                found = self._resolve_extra(seed, track_id, query) if track_id else None
+                if found is not None:
+                    return found
             if track_id is None or self.lookup is None:
                 raise
         self.add_extra(pd.DataFrame([self.lookup(track_id)]))

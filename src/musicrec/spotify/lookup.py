@@ -35,6 +35,22 @@ class TrackLookup:
         self.providers = providers
         self.notes: list[str] = []
 
+    def find(self, text: str) -> str | None:
+        """The Spotify id of the best match for text that fits no catalog title (None
+        without credentials, or when Spotify has nothing)."""
+        if not self.settings.has_credentials:
+            return None
+        try:
+            found = self.client.search(text)
+        except SpotifyError as exc:
+            self.notes.append(f"searching Spotify for '{text}': {exc}")
+            return None
+        if found is None:
+            return None
+        self.notes.append(f"'{text}' is not in the catalog; on Spotify it is "
+                          f"{found.get('name')} - {', '.join(found.get('artists') or [])}")
+        return found["track_id"]
+
     def __call__(self, track_id: str) -> dict:
         row: dict = {"track_id": track_id}
         if self.settings.has_credentials:
