@@ -323,7 +323,6 @@ def test_pkce_authorization_code_flow(fake, settings, monkeypatch):
 
     import httpx
 
-    from musicrec.api.app import create_app  # noqa: F401 (imported for parity)
     from tests.api_server import free_port
 
     port = free_port()
