@@ -158,20 +158,24 @@ def build_model(
             "features": space.features_,
             "style": None if space.style is None else space.style.to_dict(),
             "sources": [source_fingerprint(p) for p in (sources or [])],
-            "files": {
-                name: {
-                    "sha256": sha256_file(staging / name),
-                    "bytes": (staging / name).stat().st_size,
-                }
-                for name in files
-            },
+            "files": {name: _file_entry(staging / name) for name in files},
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        _swap_into_place(staging, directory)
+        _finish(staging, directory, manifest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return load_model(directory)
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    """What the manifest records of a file: its sha256 and size."""
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def _finish(staging: Path, directory: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest into the staging folder and move it into place."""
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    _swap_into_place(staging, directory)
 
 
 def write_clusters(directory: Path, clusters: ModelClusters) -> None:
@@ -199,13 +203,11 @@ def replace_clusters(directory: str | Path, clusters: ModelClusters) -> Model:
             except OSError:
                 shutil.copy2(directory / name, staging / name)
         write_clusters(staging, clusters)
-        files = dict(manifest["files"])
-        for name in (CLUSTERS, SONG_CLUSTER_LABELS):
-            files[name] = {"sha256": sha256_file(staging / name),
-                           "bytes": (staging / name).stat().st_size}
-        manifest["files"] = files
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        _swap_into_place(staging, directory)
+        manifest["files"] = {
+            **manifest["files"],
+            **{name: _file_entry(staging / name) for name in (CLUSTERS, SONG_CLUSTER_LABELS)},
+        }
+        _finish(staging, directory, manifest)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

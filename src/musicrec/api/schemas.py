@@ -68,7 +68,7 @@ class ExportIn(Strict):
     title: str = Field("musicrec", min_length=1, max_length=MAX_TEXT)
 
 
-class TrackOut(BaseModel):
+class _TrackFields(BaseModel):
     track_id: str
     name: str | None
     artists: list[str]
@@ -76,6 +76,9 @@ class TrackOut(BaseModel):
     year: int | None
     popularity: int | None
     genres: list[str]
+
+
+class TrackOut(_TrackFields):
     duration_ms: int | None = None
     cluster: int | None = None
 
@@ -87,15 +90,8 @@ class ReasonOut(BaseModel):
     text: str
 
 
-class ResultOut(BaseModel):
+class ResultOut(_TrackFields):
     rank: int
-    track_id: str
-    name: str | None
-    artists: list[str]
-    album: str | None
-    year: int | None
-    popularity: int | None
-    genres: list[str]
     score: float
     why: str
     cluster: int | None
