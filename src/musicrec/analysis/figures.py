@@ -299,16 +299,20 @@ def write_figures(
         genre_raw = profiles[list(features)].to_numpy(dtype=np.float64)
         genre_clusters = clusters.genres
         source = "the catalog's genres"
-    say(f"t-SNE of {len(names):,} genres")
-    genre_xy = tsne_2d(standardised(genre_clusters, genre_raw), seed)
-    genre_map = ClusterMap(
-        genre_xy, genre_clusters.labels, names,
-        f"{len(names):,} genres in 2-D (t-SNE of standardised mean features, {source}), "
-        f"{genre_clusters.k} KMeans clusters",
-        ("t-SNE 1 (no units)", "t-SNE 2 (no units)"),
-    )
-    written.append(map_figure(genre_map, out_dir / GENRE_MAP, 14, label_clusters=True))
-    written.append(map_html(genre_map, out_dir / GENRE_HTML, names))
+    if genre_clusters is None:
+        say("Too few genres in the catalog for a genre map; give --genres-file "
+            "(data_by_genres.csv) to draw one")
+    else:
+        say(f"t-SNE of {len(names):,} genres")
+        genre_xy = tsne_2d(standardised(genre_clusters, genre_raw), seed)
+        genre_map = ClusterMap(
+            genre_xy, genre_clusters.labels, names,
+            f"{len(names):,} genres in 2-D (t-SNE of standardised mean features, {source}), "
+            f"{genre_clusters.k} KMeans clusters",
+            ("t-SNE 1 (no units)", "t-SNE 2 (no units)"),
+        )
+        written.append(map_figure(genre_map, out_dir / GENRE_MAP, 14, label_clusters=True))
+        written.append(map_html(genre_map, out_dir / GENRE_HTML, names))
 
     say(f"PCA of {len(catalog):,} songs")
     from musicrec.analysis.clusters import summarize
