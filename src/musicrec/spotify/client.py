@@ -9,6 +9,7 @@ prints request headers) is kept quiet so no token reaches a log.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -162,7 +163,9 @@ class SpotifyClient:
 
         def fetch():
             try:
-                return self.app().audio_features(list(track_ids))
+                with warnings.catch_warnings():  # deprecated by Spotify: known, handled here
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    return self.app().audio_features(list(track_ids))
             except SpotifyException as exc:
                 if exc.http_status in (403, 404):
                     raise FeaturesClosedError(
