@@ -143,6 +143,14 @@ def test_search_and_info(capsys):
     assert "128 per track" in out
 
 
+def test_unwritable_output_is_a_clear_error(capsys, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = cli(capsys, "recommend", "bad guy", "--export", str(blocker / "x.m3u8"))
+    assert code == 1 and str(blocker) in err and "unexpected" not in err
+    assert "Traceback" not in err
+
+
 def test_debug_shows_traceback(capsys):
     code, _, err = cli(capsys, "recommend", "", "--debug")
     assert code == 1 and "Traceback" in err

@@ -148,15 +148,17 @@ def _spotify_settings():
 
 def _open(
     dataset: str, kind: ModelKind, model_dir: Path | None, data_dir: Path | None,
-    cache_dir: Path | None, *, spotify: bool = False, features_file: Path | None = None,
+    cache_dir: Path | None, *, spotify=None, features_file: Path | None = None,
 ):
+    """The Recommender; with ``spotify`` settings it also knows added tracks and can look
+    Spotify tracks up."""
     from musicrec.service import open_recommender
 
     with _Reporter() as reporter:
         return open_recommender(
             dataset, model_path=model_dir, data_dir=data_dir, cache_dir=cache_dir,
             method=kind.value, progress=reporter.progress(),
-            spotify=_spotify_settings() if spotify else None, features_file=features_file,
+            spotify=spotify, features_file=features_file,
         )
 
 
@@ -246,9 +248,10 @@ def recommend(
     from musicrec import export
 
     export_format = export.format_of(export_to) if export_to is not None else None
+    spotify = _spotify_settings()
     if to_spotify is not None:
-        _spotify_settings().require("--to-spotify")
-    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=True,
+        spotify.require("--to-spotify")
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=spotify,
                 features_file=features_file)
     err = _stderr()
     try:
@@ -323,7 +326,7 @@ def search(
     cache_dir: CacheDir = None,
 ) -> None:
     """List catalog tracks (and tracks you added) that match TEXT; use an id as a seed."""
-    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=True)
+    rec = _open(dataset, model, model_dir, data_dir, cache_dir, spotify=_spotify_settings())
     hits = rec.search(text, limit)
     if output is OutputFormat.json:
         sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
@@ -693,6 +696,14 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         _stderr().print("interrupted")
         return 130
+    except OSError as exc:  # a file or folder the user named cannot be read or written
+        if debug:
+            traceback.print_exc()
+        from rich.markup import escape
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        _stderr().print(f"[red]error:[/red] {escape(where + str(exc.strerror or exc))}")
+        return 1
     except Exception as exc:  # a bug: say so briefly; --debug shows where
         if debug:
             traceback.print_exc()

@@ -226,6 +226,15 @@ def tsne_2d(matrix: np.ndarray, seed: int = 0) -> np.ndarray:
     return TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(matrix)
 
 
+def song_coordinates(catalog, songs: Clustering, seed: int = 0):
+    """Every song on the two principal axes of the song-cluster centroids (the directions
+    along which the clusters differ most), and each axis's share of their variance."""
+    from musicrec.features.space import feature_matrix
+
+    z = standardised(songs, feature_matrix(catalog.tracks, songs.features))
+    return pca_2d(songs.centers, seed, project=z)
+
+
 def standardised(clustering: Clustering, raw: np.ndarray) -> np.ndarray:
     """Raw feature rows in the clustering's standardised space (NaN as the mean)."""
     filled = np.where(np.isnan(raw), clustering.mean, raw)
@@ -319,9 +328,7 @@ def write_figures(
 
     songs = clusters.songs
     song_raw = feature_matrix(catalog.tracks, features)
-    z = standardised(songs, song_raw)
-    # the principal axes of the centroids: the directions along which clusters differ most
-    song_xy, explained = pca_2d(songs.centers, seed, project=z)
+    song_xy, explained = song_coordinates(catalog, songs, seed)
     labels = [catalog.label(r) for r in range(len(catalog))]
     summaries = summarize(songs, song_raw, catalog.column("genres"), catalog.label,
                           examples=0)

@@ -99,13 +99,10 @@ class _Map:
             return self._value
 
     def _make(self) -> dict:
-        from musicrec.analysis.figures import pca_2d, standardised
-        from musicrec.features.space import feature_matrix
+        from musicrec.analysis.figures import song_coordinates
 
-        catalog, clusters = self.rec.catalog, self.rec.model.clusters
-        songs = clusters.songs
-        z = standardised(songs, feature_matrix(catalog.tracks, songs.features))
-        xy, explained = pca_2d(songs.centers, 0, project=z)
+        catalog, songs = self.rec.catalog, self.rec.model.clusters.songs
+        xy, explained = song_coordinates(catalog, songs)
         return {
             "track_ids": [str(t) for t in catalog.column("track_id")],
             "labels": [catalog.label(r) for r in range(len(catalog))],

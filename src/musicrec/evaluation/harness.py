@@ -42,6 +42,12 @@ class EvaluationSettings:
     continuation_length: int = 500
     part: str = "test"
 
+    def __post_init__(self) -> None:
+        if self.part not in PARTS:
+            raise InvalidArgumentError(f"part must be one of {', '.join(PARTS)}")
+        if self.queries < 1:
+            raise InvalidArgumentError(f"queries must be at least 1 (got {self.queries})")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "seed": self.seed, "queries": self.queries, "ks": list(self.ks),
@@ -186,10 +192,6 @@ def evaluate(
 ) -> EvaluationResult:
     """Both tasks for every method, on one seeded split."""
     settings = settings or EvaluationSettings()
-    if settings.part not in PARTS:
-        raise InvalidArgumentError(f"part must be one of {', '.join(PARTS)}")
-    if settings.queries < 1:
-        raise InvalidArgumentError(f"queries must be at least 1 (got {settings.queries})")
     names = [m.name for m in methods]
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"method names must differ (got {', '.join(names)})")

@@ -205,16 +205,20 @@ class SpotifyClient:
 
 def canonical_track(raw: dict) -> dict:
     """A Spotify track object as canonical track-table fields."""
+    import pandas as pd
+
+    from musicrec.data.schema import year_from_release_date
+
     album = raw.get("album") or {}
     release = album.get("release_date") or None
-    year = int(release[:4]) if release and release[:4].isdigit() else None
+    year = year_from_release_date(pd.Series([release])).iloc[0]
     return {
         "track_id": raw["id"],
         "name": raw.get("name"),
         "artists": [a.get("name") for a in raw.get("artists") or [] if a.get("name")],
         "album": album.get("name"),
         "release_date": release,
-        "year": year,
+        "year": None if pd.isna(year) else int(year),
         "popularity": raw.get("popularity"),
         "explicit": raw.get("explicit"),
         "duration_ms": raw.get("duration_ms"),

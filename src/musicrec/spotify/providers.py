@@ -1,12 +1,12 @@
-"""Feature providers for songs outside the catalog, tried in order.
+"""Feature providers for songs outside the catalog, tried in order (the Recommender
+has already looked in the catalog and in the user's table of tracks added before):
 
-1. the local catalog (and the user's table of tracks added before);
-2. Spotify's audio-features endpoint, for apps that still have access: a 403 or 404 is
+1. Spotify's audio-features endpoint, for apps that still have access: a 403 or 404 is
    reported once, and the chain moves on;
-3. ReccoBeats (no key; by Spotify id). It answers on Spotify's scales (0-1 for the
+2. ReccoBeats (no key; by Spotify id). It answers on Spotify's scales (0-1 for the
    unit features, dB, BPM, 0-11 keys); each value is still checked against the
    canonical ranges, and 0-100 percentages are brought back to 0-1;
-4. a CSV file the user supplies (``track_id`` plus feature columns).
+3. a CSV file the user supplies (``track_id`` plus feature columns).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from musicrec.errors import MusicrecError
 from musicrec.spotify.client import FeaturesClosedError, SpotifyClient, SpotifyError
 from musicrec.spotify.settings import SpotifySettings
 
-FEATURES = tuple(f for f in AUDIO_FEATURES) + ("duration_ms",)
+FEATURES = (*AUDIO_FEATURES, "duration_ms")
 _UNIT = {f for f, (lo, hi) in VALID_RANGES.items() if (lo, hi) == (0.0, 1.0)}
 
 
@@ -58,27 +58,6 @@ class FeatureProvider(ABC):
     @abstractmethod
     def features(self, track_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         """Features per id, for the ids it has (others are left out)."""
-
-
-class CatalogProvider(FeatureProvider):
-    """Tracks already in the catalog or the user's table."""
-
-    name = "catalog"
-
-    def __init__(self, frames) -> None:
-        self.frames = [f for f in frames if f is not None and len(f)]
-
-    def features(self, track_ids):
-        out = {}
-        for frame in self.frames:
-            index = {str(t): i for i, t in enumerate(frame["track_id"])}
-            for t in track_ids:
-                if t in index and t not in out:
-                    row = frame.iloc[index[t]]
-                    found = clean_features({f: row.get(f) for f in FEATURES if f in frame})
-                    if found:
-                        out[t] = found
-        return out
 
 
 class SpotifyFeaturesProvider(FeatureProvider):
