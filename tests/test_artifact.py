@@ -32,7 +32,9 @@ def test_round_trip_on_real_model(model, songs_import):
     pd.testing.assert_series_equal(again.catalog.tracks["energy"], songs_import.tracks["energy"])
     assert again.catalog.tracks["artists"].iloc[0] == songs_import.tracks["artists"].iloc[0]
     # the restored feature space embeds tracks exactly as the vectors were made
-    embedded = again.space.transform(again.catalog.tracks.iloc[:500])
+    # (the first 500 rows, with the rest as the artists' context)
+    tracks = again.catalog.tracks
+    embedded = again.space.transform(tracks.iloc[:500], context=tracks.iloc[500:])
     assert np.allclose(embedded, again.vectors[:500], atol=1e-6)
     manifest = again.manifest
     assert manifest["counts"]["tracks"] == 28_356 and manifest["counts"]["playlists"] == 471

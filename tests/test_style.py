@@ -10,7 +10,7 @@ import pytest
 from musicrec import ModelIntegrityError
 from musicrec.artifact import STYLE
 from musicrec.features.cues import CUE_NAMES, text_cues
-from musicrec.features.style import StyleModel
+from musicrec.features.style import StyleModel, with_artist_context
 from tests.test_cli import cli
 
 
@@ -36,15 +36,32 @@ def test_default_model_has_style_blocks(model):
     assert np.allclose(block, block[0], atol=1e-5)
 
 
+def test_artist_context_blends_each_track_with_its_artist():
+    blocks = {"genre": np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])}
+    artists = np.array([7, 7, 3])  # two tracks by one artist, one by another
+    out = with_artist_context(blocks, artists, 0.5)["genre"]
+    # 0.5 * own + 0.5 * (mean of the artist's two rows), back to unit length
+    first = np.array([0.75, 0.25]) / np.hypot(0.75, 0.25)
+    assert np.allclose(out[0], first) and np.allclose(out[1], first[::-1])
+    assert np.allclose(out[2], [0.6, 0.8])  # alone: unchanged
+    assert with_artist_context(blocks, artists, 0.0)["genre"] is blocks["genre"]
+
+
 def test_a_new_song_is_embedded_from_its_own_data(model, rec):
     tracks = model.catalog.tracks
     row = model.catalog.index_of("2Fxmhks0bxGSBdJ92vM42m")  # bad guy
     new = tracks.iloc[[row]].copy()
     new["track_id"] = "not-in-any-playlist"
-    vector = model.space.transform(new)[0]
-    assert np.allclose(vector, model.vectors[row], atol=1e-6)
+    # by the same artist, with the catalog as context: as if it had been in the catalog
+    vector = model.space.transform(new, context=tracks)[0]
+    assert float(vector @ model.vectors[row]) > 0.999
     rows, _ = rec.index.search(vector[None, :], 5)
     assert row in rows[0]
+    # by an artist the catalog does not know: its own prediction alone
+    new["artists"] = [["Nobody The Catalog Knows"]]
+    alone = model.space.transform(new, context=tracks)[0]
+    assert np.allclose(alone, model.space.transform(new)[0])
+    assert float(alone @ model.vectors[row]) < float(vector @ model.vectors[row])
 
 
 def test_style_file_with_untrusted_types_is_refused(model, tmp_path):

@@ -34,7 +34,7 @@ from musicrec.features.space import FeatureSpace
 from musicrec.index.neighbours import NeighbourTable
 
 FORMAT = "musicrec-model"
-FORMAT_VERSION = 2  # 2: neighbour table with scores, style model, clusters
+FORMAT_VERSION = 3  # 2: neighbour table, style model, clusters; 3: artist context
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"

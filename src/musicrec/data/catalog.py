@@ -21,6 +21,21 @@ from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrac
 FUZZY_ACCEPT = 88.0
 
 
+def primary_artist(artists) -> str | None:
+    """A track's first artist, folded (case and accents ignored); None when unknown."""
+    return fold(artists[0]) if artists is not None and len(artists) else None
+
+
+def primary_artist_codes(artists: pd.Series) -> np.ndarray:
+    """Integer code of each row's primary artist (see :func:`primary_artist`); a row
+    without artists gets a code of its own."""
+    primary = [primary_artist(a) for a in artists]
+    codes, _ = pd.factorize(pd.Series(primary, dtype=object), use_na_sentinel=True)
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
+    return codes.astype(np.int64)
+
+
 @dataclass
 class TextMatch:
     """The tracks a free-text query fits: the one taken first, then the alternatives."""
@@ -126,11 +141,7 @@ class Catalog:
     @cached_property
     def artist_codes(self) -> np.ndarray:
         """Integer code of each row's primary artist (unique per row when unknown)."""
-        primary = [fold(a[0]) if a is not None and len(a) else None for a in self.tracks["artists"]]
-        codes, _ = pd.factorize(pd.Series(primary, dtype=object), use_na_sentinel=True)
-        missing = codes < 0
-        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
-        return codes.astype(np.int64)
+        return primary_artist_codes(self.tracks["artists"])
 
     def numeric(self, column: str) -> np.ndarray:
         """A column as float64 with NaN for missing (for filters and explanations)."""

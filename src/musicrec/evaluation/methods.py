@@ -120,7 +120,7 @@ class StyleMethod(EmbeddingMethod):
             self.scaled_, cues, train.genres, train.subgenres, train.playlist_rows,
             train.genre_names, train.subgenre_names, progress=self.progress,
         )
-        self.blocks_ = self.style_.blocks(self.scaled_, cues)
+        self.blocks_ = self.style_.blocks(self.scaled_, cues, catalog.artist_codes)
         self.vectors_ = self._embed()
         return self
 
@@ -128,7 +128,7 @@ class StyleMethod(EmbeddingMethod):
         """The same fitted model with other block weights (no refitting)."""
         other = StyleMethod(
             StyleConfig(dict(weights), feature_weight, self.config.playlist_dims,
-                        self.config.random_state),
+                        self.config.random_state, self.config.artist_share),
             name=self.name,
         )
         other.scaled_, other.style_, other.blocks_ = self.scaled_, self.style_, self.blocks_

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from musicrec.data.catalog import primary_artist, primary_artist_codes
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 from musicrec.features.cues import text_cues
 from musicrec.features.style import StyleConfig, StyleModel
@@ -173,13 +174,26 @@ class FeatureSpace:
             )
         return self._pipeline
 
-    def transform(self, tracks: pd.DataFrame) -> np.ndarray:
-        """Unit-norm float32 vectors (n, dims_) for ``tracks``."""
-        scaled = self.scaled(tracks)
+    def transform(self, tracks: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
+        """Unit-norm float32 vectors (n, dims_) for ``tracks``.
+
+        With a style model, each track's style blocks take in its artist's other tracks
+        among ``tracks`` and, for tracks added to a built catalog, among ``context`` (the
+        catalog), so an added track is embedded as if it had been in the catalog.
+        """
         if self.style is None:
-            return normalize_rows(scaled)
+            return normalize_rows(self.scaled(tracks))
+        n = len(tracks)
+        if context is not None and len(context):
+            keys = {primary_artist(a) for a in tracks["artists"]} - {None}
+            same = np.fromiter(
+                (primary_artist(a) in keys for a in context["artists"]), bool, len(context))
+            if same.any():
+                tracks = pd.concat([tracks, context[same]], ignore_index=True)
+        scaled = self.scaled(tracks)
         cues = text_cues(tracks["name"], tracks["album"])
-        return normalize_rows(self.style_model_.embed(scaled, cues))
+        artists = primary_artist_codes(tracks["artists"])
+        return normalize_rows(self.style_model_.embed(scaled, cues, artists)[:n])
 
     def scaled(self, tracks: pd.DataFrame) -> np.ndarray:
         """Imputed, standardised, weighted values (n, d), before normalising."""

@@ -15,6 +15,14 @@ Blocks (each scaled to unit length, then weighted):
 - ``playlist``: an MLP's probabilities of the training playlists, reduced by PCA of
   their square roots (Hellinger geometry) to a few dimensions.
 
+**Artist context.** One track's prediction is noisy; its artist's other tracks usually
+share its style. Each style block is blended with the mean of that block over the
+tracks by the same primary artist (``artist_share`` of it), which raised genre
+precision on other artists' tracks by about 0.05 on validation. Only the track's own
+features and its artist's other tracks' features are read, never a label, so a new
+song still gets a vector (a new artist's first song simply keeps its own prediction).
+The audio-feature block stays the track's own, so explanations describe the track.
+
 Saved with skops (no pickle): loading accepts only scikit-learn's own types.
 """
 
@@ -31,6 +39,8 @@ from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 
 #: Block weights, chosen on a validation split inside the training data (docs/evaluation.md).
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 0.5, "subgenre": 1.0, "playlist": 0.5}
+#: Share of the artist's mean in each style block (chosen on validation, docs/evaluation.md).
+DEFAULT_ARTIST_SHARE = 0.5
 #: skops types trusted on load besides its defaults: the boosted trees' node tables.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -43,11 +53,18 @@ class StyleConfig:
     feature_weight: float = 0.5
     playlist_dims: int = 32
     random_state: int = 0
+    artist_share: float = DEFAULT_ARTIST_SHARE
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.artist_share <= 1.0:
+            raise InvalidArgumentError(
+                f"artist_share must be between 0 and 1 (got {self.artist_share})")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "weights": dict(self.weights), "feature_weight": self.feature_weight,
             "playlist_dims": self.playlist_dims, "random_state": self.random_state,
+            "artist_share": self.artist_share,
         }
 
     @classmethod
@@ -55,7 +72,7 @@ class StyleConfig:
         return cls(
             {str(k): float(v) for k, v in state["weights"].items()},
             float(state["feature_weight"]), int(state["playlist_dims"]),
-            int(state["random_state"]),
+            int(state["random_state"]), float(state.get("artist_share", 0.0)),
         )
 
 
@@ -69,6 +86,28 @@ def _expand(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One training row per (track, label): multi-label data for a one-label classifier."""
     rows, classes = np.nonzero(labels)
     return x[rows], classes
+
+
+def group_means(matrix: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each row replaced by the mean of the rows in its group (``groups``: integer codes)."""
+    codes, inverse = np.unique(groups, return_inverse=True)
+    sums = np.zeros((len(codes), matrix.shape[1]))
+    np.add.at(sums, inverse, matrix)
+    counts = np.bincount(inverse, minlength=len(codes))[:, None]
+    return (sums / counts)[inverse]
+
+
+def with_artist_context(
+    blocks: Mapping[str, np.ndarray], groups: np.ndarray, share: float
+) -> dict[str, np.ndarray]:
+    """Each unit-length block blended with its artist's mean block, back to unit length:
+    ``unit((1 - share) * own + share * mean over the artist's rows)``."""
+    if share == 0.0:
+        return dict(blocks)
+    return {
+        name: _unit((1.0 - share) * block + share * group_means(block, groups))
+        for name, block in blocks.items()
+    }
 
 
 def combine(scaled: np.ndarray, blocks: Mapping[str, np.ndarray], config: StyleConfig):
@@ -151,18 +190,26 @@ class StyleModel:
     def _inputs(self, scaled: np.ndarray, cues: np.ndarray) -> np.ndarray:
         return np.hstack([scaled, (cues - self.cue_mean_) / self.cue_scale_])
 
-    def blocks(self, scaled: np.ndarray, cues: np.ndarray) -> dict[str, np.ndarray]:
-        """Each block's unit-length rows, before weighting."""
+    def blocks(
+        self, scaled: np.ndarray, cues: np.ndarray, artists: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each block's unit-length rows, before weighting; with ``artists`` (a primary
+        artist code per row), blended with the artist's mean (see module doc)."""
         inputs = self._inputs(scaled, cues)
         genre = self.genre_model_.predict_proba(inputs)
         subgenre = self.subgenre_model_.predict_proba(inputs)
         roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
         playlist = self.playlist_pca_.transform(roots)
-        return {"genre": _unit(genre), "subgenre": _unit(subgenre), "playlist": _unit(playlist)}
+        own = {"genre": _unit(genre), "subgenre": _unit(subgenre), "playlist": _unit(playlist)}
+        if artists is None:
+            return own
+        return with_artist_context(own, artists, self.config.artist_share)
 
-    def embed(self, scaled: np.ndarray, cues: np.ndarray) -> np.ndarray:
+    def embed(
+        self, scaled: np.ndarray, cues: np.ndarray, artists: np.ndarray | None = None
+    ) -> np.ndarray:
         """[feature block, style blocks], weighted (see :func:`combine`)."""
-        return combine(scaled, self.blocks(scaled, cues), self.config)
+        return combine(scaled, self.blocks(scaled, cues, artists), self.config)
 
     # ------------------------------------------------------------ files
     def save(self, path: Path) -> None:

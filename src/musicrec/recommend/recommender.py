@@ -88,7 +88,7 @@ class Recommender:
         frame = pd.concat([self._extra, tracks], ignore_index=True) if len(self._extra) else (
             tracks.reset_index(drop=True))
         self._extra = frame
-        self._extra_vectors = self.space.transform(frame)
+        self._extra_vectors = self.space.transform(frame, context=self.catalog.tracks)
         self._extra_raw = feature_matrix(frame, self.space.features_)
         self._extra_rows = {str(t): i for i, t in enumerate(frame["track_id"])}
 
