@@ -170,7 +170,7 @@ def test_musicrec_beats_the_original_method(catalog):
     """The issue's targets, on the documented split (about a minute)."""
     result = evaluate(catalog, make_methods(["original", "musicrec"]), EvaluationSettings())
     ours, original = result.genre["musicrec"], result.genre["original"]
-    assert ours["genre_p@10"] > original["genre_p@10"] + 0.1
+    assert ours["genre_p@10"] >= 0.55 and ours["genre_p@10"] > original["genre_p@10"] + 0.1
     assert ours["subgenre_p@10"] >= 0.30
     assert ours["coverage@10"] >= 0.8 * original["coverage@10"]
     cont = result.continuation
