@@ -23,6 +23,8 @@ FUZZY_ACCEPT = 88.0
 
 def primary_artist(artists) -> str | None:
     """A track's first artist, folded (case and accents ignored); None when unknown."""
+    if isinstance(artists, str):  # one name where a list was expected
+        return fold(artists) or None
     return fold(artists[0]) if artists is not None and len(artists) else None
 
 
