@@ -167,7 +167,7 @@ def test_evaluate_command_writes_json(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_musicrec_beats_the_original_method(catalog):
-    """The issue's targets, on the documented split (about a minute)."""
+    """The issue's targets, on the documented split (about a minute and a half)."""
     result = evaluate(catalog, make_methods(["original", "musicrec"]), EvaluationSettings())
     ours, original = result.genre["musicrec"], result.genre["original"]
     assert ours["genre_p@10"] >= 0.55 and ours["genre_p@10"] > original["genre_p@10"] + 0.1
