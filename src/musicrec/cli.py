@@ -383,7 +383,8 @@ def info(
          f"(most common: {', '.join(rec.catalog.genre_names[:8])})"),
         ("features", ", ".join(rec.space.features_)),
         ("style", "-" if rec.space.style is None else
-         f"learned genre, subgenre and playlist style ({rec.space.dims_} dimensions in all)"),
+         f"learned genre, subgenre and playlist style, {rec.space.style.artist_share:.0%} from "
+         f"the artist's tracks ({rec.space.dims_} dimensions in all)"),
         ("neighbours", "-" if rec.model.neighbours is None else
          f"{rec.model.neighbours.width} per track, precomputed for one-track queries"),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
