@@ -47,7 +47,7 @@ def songs_import(songs_csv):
 
 @pytest.fixture(scope="session")
 def model(data_dir, cache_dir):
-    from musicrec.service import ensure_model
+    from musicrec.workspace import ensure_model
 
     return ensure_model("spotify_songs", data_dir=data_dir, cache_dir=cache_dir)
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from musicrec import Catalog, FeatureSpace, ModelIntegrityError, build_model, load_model
-from musicrec.artifact import MANIFEST, VECTORS
 from musicrec.data.importers.kaggle import read_kaggle_tracks
 from musicrec.errors import InvalidArgumentError, ModelNotFoundError
+from musicrec.model.store import MANIFEST, VECTORS
 from tests.conftest import FIXTURES
 
 
@@ -45,7 +45,7 @@ def test_round_trip_on_real_model(model, songs_import):
 
 
 def test_files_hold_no_pickle(small_model):
-    for path in small_model.path.iterdir():
+    for path in small_model.path.rglob("*.*"):
         head = path.read_bytes()[:2]
         assert head != b"\x80\x04" and head != b"\x80\x05", path.name
     np.load(small_model.path / VECTORS, allow_pickle=False)
@@ -101,8 +101,9 @@ def test_failed_rebuild_keeps_the_old_model(small_model, monkeypatch):
 
 
 def test_rebuild_replaces_model(small_model):
-    space = FeatureSpace(["energy", "danceability", "valence"], weights={"energy": 2.0})
-    rebuilt = build_model(small_model.catalog, small_model.path, space, dataset="fixture")
+    rebuilt = build_model(small_model.catalog, small_model.path, "original",
+                          features=["energy", "danceability", "valence"],
+                          weights={"energy": 2.0}, dataset="fixture")
     assert rebuilt.space.features_ == ["energy", "danceability", "valence"]
     assert load_model(small_model.path).vectors.shape == (8, 3)
     assert [p.name for p in small_model.path.parent.iterdir()] == ["model"]
@@ -131,7 +132,7 @@ def test_copied_model_loads_elsewhere(small_model, tmp_path):
 def test_stale_model_is_rebuilt_with_its_feature_config(songs_csv, tmp_path):
     import os
 
-    from musicrec.service import build_dataset_model, ensure_model
+    from musicrec.workspace import build_dataset_model, ensure_model
 
     data = tmp_path / "data" / "spotify_songs"
     data.mkdir(parents=True)
@@ -140,17 +141,17 @@ def test_stale_model_is_rebuilt_with_its_feature_config(songs_csv, tmp_path):
     cache = tmp_path / "cache"
     first = build_dataset_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
                                 features=["energy", "valence"], weights={"energy": 2.0},
-                                method="original")
+                                kind="original")
     os.utime(csv_path, ns=(1, 1))  # touched, same content: kept
     kept = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
-                        method="original")
+                        kind="original")
     assert kept.manifest["created"] == first.manifest["created"]
     assert kept.manifest["sources"] == first.manifest["sources"]
     frame = pd.read_csv(csv_path)
     frame.loc[0, "energy"] = 0.123
     frame.to_csv(csv_path, index=False)
     rebuilt = ensure_model("spotify_songs", data_dir=tmp_path / "data", cache_dir=cache,
-                           method="original")
+                           kind="original")
     assert rebuilt.manifest["sources"][0]["sha256"] != first.manifest["sources"][0]["sha256"]
     assert rebuilt.space.features_ == ["energy", "valence"]
     assert rebuilt.space.weights == {"energy": 2.0}

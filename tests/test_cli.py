@@ -45,7 +45,7 @@ def test_recommend_table_csv_and_options(capsys):
         capsys, "recommend", "--seed", "Blinding Lights:2", "--seed", "Shape of You - Ed Sheeran",
         "--not", "bad guy", "--year", "2010-2020", "--popularity", "40-", "--duration",
         "2:30-5:00", "--genre", "pop", "--exclude-genre", "dance pop", "-k", "8",
-        "--mmr-lambda", "0.8", "--artist-cap", "1", "--format", "csv",
+        "--diversity", "0.2", "--artist-cap", "1", "--format", "csv",
     )
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -66,11 +66,12 @@ def test_recommend_table_csv_and_options(capsys):
          "bad range '2020-1990' for --year: the start (2020) is after the end (1990)"),
         (["recommend", "bad guy", "--year", "soon"], 1, "'soon' is not a number"),
         (["recommend", "bad guy", "--popularity", "0-200"], 1, "popularity runs from 0 to 100"),
-        (["recommend", "bad guy", "--k", "0"], 1, "k must be a whole number from 1 to 1000"),
+        (["recommend", "bad guy", "--k", "0"], 1, "k must be a whole number from 1 to 500"),
         (["recommend", "bad guy", "--k", "-3"], 1, "(got -3)"),
         (["recommend", "bad guy", "--k", "ten"], 2, "Invalid value for '--k'"),
-        (["recommend", "bad guy", "--artist-cap", "-1"], 1, "artist cap must be at least 1"),
-        (["recommend", "bad guy", "--mmr-lambda", "2"], 1, "MMR lambda must be between 0 and 1"),
+        (["recommend", "bad guy", "--artist-cap", "-1"], 1,
+         "artist_cap must be a whole number from 0 to 100"),
+        (["recommend", "bad guy", "--diversity", "2"], 1, "diversity must be between 0 and 1"),
         (["recommend", "bad guy", "--genre", "polka-metal"], 1, "no track has the genre"),
         (["recommend", "bad guy", "--explicit"], 1, "no explicit flag"),
         (["recommend", "bad guy", "--seed", "x:0"], 1, "seed weight must be a number above 0"),
@@ -140,7 +141,7 @@ def test_search_and_info(capsys):
     assert code == 0 and "Billie Eilish" in out
     code, out, _ = cli(capsys, "info")
     assert code == 0 and "28,356" in out and "471" in out and "danceability" in out
-    assert "128 per track" in out
+    assert "128 neighbours per track" in out
 
 
 def test_unwritable_output_is_a_clear_error(capsys, tmp_path):

@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 
 from musicrec import InvalidArgumentError, load_model
-from musicrec.analysis.clusters import (
-    Clustering,
-    choose_k,
-    fit_clusters,
-    model_clusters,
-    summarize,
-)
+from musicrec.analysis.clusters import summarize
 from musicrec.analysis.figures import (
     CORRELATION,
     GENRE_HTML,
@@ -23,8 +17,9 @@ from musicrec.analysis.figures import (
     SONG_MAP,
     TRENDS,
 )
-from musicrec.artifact import replace_clusters
 from musicrec.features.space import feature_matrix
+from musicrec.model.clusters import Clustering, choose_k, fit_clusters, model_clusters
+from musicrec.model.store import replace_clusters
 from tests.test_cli import cli
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from musicrec.data.registry import DATASETS, locate_files
 from musicrec.errors import DatasetUnavailableError
+from musicrec.progress import Progress
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -52,7 +53,7 @@ def _dataset(url: str):
 def test_download_validates_and_caches(server, tmp_path, songs_csv):
     seen = []
     paths = locate_files(_dataset(f"{server}/good.csv"), None, tmp_path,
-                         progress=lambda done, total: seen.append((done, total)))
+                         progress=Progress(transfer=lambda done, total: seen.append((done, total))))
     path = paths["spotify_songs/spotify_songs.csv"]
     assert path == tmp_path / "data" / "spotify_songs" / "spotify_songs.csv"
     assert path.read_bytes() == songs_csv.read_bytes()

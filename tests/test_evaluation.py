@@ -8,12 +8,13 @@ import math
 import numpy as np
 import pytest
 
+from musicrec import Recommender
 from musicrec.data.labels import playlist_members, track_labels
 from musicrec.errors import InvalidArgumentError
 from musicrec.evaluation import metrics
 from musicrec.evaluation.harness import EvaluationSettings, evaluate
 from musicrec.evaluation.methods import (
-    OriginalMethod,
+    ModelMethod,
     PopularityMethod,
     RandomMethod,
     make_methods,
@@ -127,9 +128,10 @@ def test_playlist_split_keeps_test_playlists_out_of_labels(catalog):
 
 def test_evaluation_is_deterministic_and_baselines_behave(catalog):
     settings = EvaluationSettings(seed=3, queries=150)
-    methods = [RandomMethod(3), PopularityMethod(), OriginalMethod()]
+    methods = [RandomMethod(3), PopularityMethod(), ModelMethod("original")]
     first = evaluate(catalog, methods, settings)
-    second = evaluate(catalog, [RandomMethod(3), PopularityMethod(), OriginalMethod()], settings)
+    second = evaluate(catalog, [RandomMethod(3), PopularityMethod(), ModelMethod("original")],
+                      settings)
     assert first.to_dict() == second.to_dict()
     genre, cont = first.genre, first.continuation
     # the original method beats random on every accuracy measure
@@ -139,7 +141,7 @@ def test_evaluation_is_deterministic_and_baselines_behave(catalog):
     # popularity shows the same few tracks to everyone
     assert genre["popularity"]["coverage@10"] < 0.02 < genre["original"]["coverage@10"]
     assert first.sizes["queries"] == 150 and first.sizes["test_playlists"] == 92
-    other = evaluate(catalog, [OriginalMethod()], EvaluationSettings(seed=4, queries=150))
+    other = evaluate(catalog, [ModelMethod("original")], EvaluationSettings(seed=4, queries=150))
     assert other.genre["original"] != genre["original"]
 
 
@@ -163,6 +165,53 @@ def test_evaluate_command_writes_json(capsys, tmp_path):
     assert saved["settings"]["queries"] == 60 and saved["settings"]["part"] == "test"
     code, _, err = cli(capsys, "evaluate", "--methods", "original,nope")
     assert code == 1 and "unknown method nope" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ what ships
+
+
+def _evaluated_top10(method: ModelMethod, row: int) -> list[str]:
+    catalog = method.recommender_.catalog
+    everything = np.ones(len(catalog), dtype=bool)
+    rows = method.recommend([np.array([row])], 10, everything, [np.array([row])])[0]
+    return [str(catalog.column("track_id")[r]) for r in rows]
+
+
+def _cli_top10(capsys, track_id: str, *options: str) -> list[str]:
+    code, stdout, _ = cli(capsys, "recommend", track_id, "--format", "json", *options)
+    assert code == 0
+    return [r["track_id"] for r in json.loads(stdout)]
+
+
+def test_evaluated_musicrec_is_what_musicrec_recommend_answers(capsys, model):
+    """The evaluated "musicrec" method over the shipped model and the command give the
+    same top 10 for the same query."""
+    method = ModelMethod("style", "musicrec")
+    method.recommender_ = Recommender(model)  # the shipped model, as the command loads it
+    catalog = model.catalog
+    for row in np.random.default_rng(5).choice(len(catalog), 5, replace=False).tolist():
+        track_id = str(catalog.column("track_id")[row])
+        assert _evaluated_top10(method, row) == _cli_top10(capsys, track_id)
+
+
+def test_evaluation_builds_the_model_that_musicrec_build_makes(capsys, catalog, data_dir,
+                                                               cache_dir):
+    """Fitted on everything, the evaluated model is the built one: same vectors, and the
+    same top 10 as ``musicrec recommend --model original``."""
+    from musicrec.data.labels import track_labels
+    from musicrec.workspace import ensure_model
+
+    method = ModelMethod("original").fit(catalog, np.arange(len(catalog)), track_labels(catalog))
+    try:
+        shipped = ensure_model("spotify_songs", kind="original", data_dir=data_dir,
+                               cache_dir=cache_dir)
+        assert np.array_equal(np.asarray(method.recommender_.vectors), np.asarray(shipped.vectors))
+        for row in (0, 1234, 20_000):
+            track_id = str(catalog.column("track_id")[row])
+            assert _evaluated_top10(method, row) == _cli_top10(capsys, track_id, "--model",
+                                                               "original")
+    finally:
+        method.close()
 
 
 @pytest.mark.slow

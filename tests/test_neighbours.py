@@ -8,9 +8,20 @@ import numpy as np
 import pytest
 
 from musicrec import Filters, ModelIntegrityError, Recommender, load_model
-from musicrec.artifact import MANIFEST, NEIGHBOURS, sha256_file
-from musicrec.index import ExactIndex
-from musicrec.index.neighbours import nearest_neighbours
+from musicrec.index import ExactIndex, NeighbourIndex, RowMask
+from musicrec.index.neighbours import ROWS_FILE, nearest_neighbours
+from musicrec.model.store import INDEX, MANIFEST, sha256_file
+
+NEIGHBOURS = f"{INDEX}/{ROWS_FILE}"
+
+
+def _one(index, row, k, allowed=None, exclude=None):
+    """search_rows for a single row, with a boolean mask as the restriction."""
+    rows, scores = index.search_rows(
+        [row], k, None if allowed is None else RowMask(allowed),
+        None if exclude is None else [exclude])
+    keep = rows[0] >= 0
+    return rows[0][keep], scores[0][keep]
 
 
 def _brute_force(vectors: np.ndarray, n: int) -> np.ndarray:
@@ -38,7 +49,7 @@ def test_table_matches_brute_force_with_ties():
     want = np.einsum("ij,ikj->ik", exact, exact[expected])
     assert np.allclose(got, want, atol=1e-6)  # the same similarity at every rank
     assert (table == expected).mean() > 0.99  # float32 rounding may swap near-equal pairs
-    assert sorted(table[5, :10]) == list(range(100, 110))  # its duplicates come first
+    assert table[5, :10].tolist() == list(range(100, 110))  # its duplicates, lower row first
     assert np.allclose(found.scores, got, atol=1e-6)  # the stored scores are the cosines
 
 
@@ -50,9 +61,10 @@ def test_tiny_catalogs():
 
 
 def test_search_row_equals_the_scan_on_the_real_catalog(model):
-    with_table = ExactIndex(model.vectors, model.neighbours)
+    with_table = model.index
     scan = ExactIndex(model.vectors)
-    assert model.neighbours is not None and model.neighbours.rows.shape == (28_356, 128)
+    assert isinstance(with_table, NeighbourIndex)
+    assert with_table.table.rows.shape == (28_356, 128)
     catalog = model.catalog
     rng = np.random.default_rng(11)
     rock = Filters(genres=["rock"]).mask(catalog)
@@ -60,8 +72,8 @@ def test_search_row_equals_the_scan_on_the_real_catalog(model):
     for row in rng.choice(len(catalog), 60, replace=False):
         exclude = catalog.version_rows([int(row)])
         for allowed, k in ((None, 100), (rock, 20), (recent, 50), (None, 10)):
-            got_rows, got_scores = with_table.search_row(int(row), k, allowed, exclude)
-            want_rows, want_scores = scan.search_row(int(row), k, allowed, exclude)
+            got_rows, got_scores = _one(with_table, int(row), k, allowed, exclude)
+            want_rows, want_scores = _one(scan, int(row), k, allowed, exclude)
             assert np.allclose(got_scores, want_scores, atol=1e-6)
             # the same tracks; only exact-score neighbours may trade places
             assert set(got_rows.tolist()) == set(want_rows.tolist()) or np.isclose(
@@ -74,20 +86,18 @@ def test_search_row_equals_the_scan_on_the_real_catalog(model):
 
 def test_search_row_falls_back_when_the_table_is_too_short(model):
     catalog = model.catalog
-    index = ExactIndex(model.vectors, model.neighbours)
+    index = model.index
     row = catalog.index_of("2Fxmhks0bxGSBdJ92vM42m")  # bad guy
     # a narrow filter leaves almost none of its 128 neighbours: the scan answers
     allowed = Filters(year=(1957, 1965)).mask(catalog)
-    assert allowed[model.neighbours.rows[row]].sum() < 5
-    rows, scores = index.search_row(row, 20, allowed, catalog.version_rows([row]))
+    assert allowed[index.table.rows[row]].sum() < 5
+    rows, scores = _one(index, row, 20, allowed, catalog.version_rows([row]))
     assert len(rows) == 20 and allowed[rows].all()
     assert np.all(np.diff(scores) <= 1e-7)
-    scan_rows, _ = ExactIndex(model.vectors).search_row(
-        row, 20, allowed, catalog.version_rows([row])
-    )
+    scan_rows, _ = _one(ExactIndex(model.vectors), row, 20, allowed, catalog.version_rows([row]))
     assert rows.tolist() == scan_rows.tolist()
     # k above the table's width also scans
-    assert len(index.search_row(row, 500)[0]) == 500
+    assert len(_one(index, row, 500)[0]) == 500
 
 
 def test_recommendations_do_not_depend_on_the_table(model, rec):

@@ -37,7 +37,7 @@ def test_bad_guy_gives_ten_explained_tracks_no_versions(rec):
 
 
 def test_scores_are_cosine_similarities(rec, model):
-    result = rec.recommend(BAD_GUY, k=5, artist_cap=None)
+    result = rec.recommend(BAD_GUY, k=5, artist_cap=0)
     seed = model.vectors[rec.catalog.index_of(BAD_GUY)]
     for r in result.results:
         v = model.vectors[rec.catalog.index_of(r.track_id)]
@@ -87,7 +87,7 @@ def test_artist_cap(rec):
         result = rec.recommend("bad guy", k=30, artist_cap=cap)
         counts = Counter(r.artists[0] for r in result.results)
         assert max(counts.values()) <= cap
-    uncapped = rec.recommend("Blinding Lights", k=50, artist_cap=None)
+    uncapped = rec.recommend("Blinding Lights", k=50, artist_cap=0)
     assert len(uncapped) == 50
 
 
@@ -114,11 +114,11 @@ def test_mmr_diversifies(rec, model):
         sims = v @ v.T
         return sims[np.triu_indices(len(v), 1)].mean()
 
-    plain = rec.recommend("Blinding Lights", k=10, mmr_lambda=1.0)
-    diverse = rec.recommend("Blinding Lights", k=10, mmr_lambda=0.3)
+    plain = rec.recommend("Blinding Lights", k=10, diversity=0.0)
+    diverse = rec.recommend("Blinding Lights", k=10, diversity=0.7)
     assert spread(diverse) < spread(plain)
     with pytest.raises(InvalidArgumentError):
-        rec.recommend("Blinding Lights", mmr_lambda=1.5)
+        rec.recommend("Blinding Lights", diversity=1.5)
 
 
 def test_weights_and_negatives(rec, model):
@@ -157,6 +157,6 @@ def test_k_out_of_range(rec, k):
 
 def test_many_seeds_exclude_all_their_versions(rec):
     seeds = ["Shape of You - Ed Sheeran", "bad guy", "Blinding Lights"]
-    result = rec.recommend(seeds, k=50, artist_cap=None)
+    result = rec.recommend(seeds, k=50, artist_cap=0)
     seed_codes = {rec.catalog.version_codes[rec.resolve(s).row] for s in seeds}
     assert not seed_codes & set(rec.catalog.version_codes[_rows(rec, result)])

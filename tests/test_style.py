@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from musicrec import ModelIntegrityError
-from musicrec.artifact import STYLE
 from musicrec.features.cues import CUE_NAMES, text_cues
 from musicrec.features.style import StyleModel, with_artist_context
+from musicrec.model.store import STYLE
 from tests.test_cli import cli
 
 
@@ -88,4 +88,4 @@ def test_original_model_from_the_command_line(capsys):
     code, out, _ = cli(capsys, "info", "--model", "original")
     assert code == 0 and "learned genre" not in out
     code, _, err = cli(capsys, "recommend", "bad guy", "--model", "fancy")
-    assert code == 2 and "fancy" in err
+    assert code == 1 and "unknown model 'fancy'; choose one of style, original" in err

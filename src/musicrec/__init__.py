@@ -29,6 +29,7 @@ __all__ = [
     "Model",
     "ModelIntegrityError",
     "MusicrecError",
+    "RecommendRequest",
     "Recommendation",
     "Recommender",
     "Seed",
@@ -44,13 +45,14 @@ _LAZY = {
     "Catalog": "musicrec.data.catalog",
     "FeatureSpace": "musicrec.features.space",
     "Filters": "musicrec.recommend.filters",
-    "Model": "musicrec.artifact",
-    "build_model": "musicrec.artifact",
-    "load_model": "musicrec.artifact",
+    "Model": "musicrec.model.store",
+    "build_model": "musicrec.model.build",
+    "load_model": "musicrec.model.store",
+    "RecommendRequest": "musicrec.recommend.request",
     "Recommendation": "musicrec.recommend.results",
     "Recommender": "musicrec.recommend.recommender",
     "Seed": "musicrec.recommend.seeds",
-    "open_recommender": "musicrec.service",
+    "open_recommender": "musicrec.workspace",
 }
 
 

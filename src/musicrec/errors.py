@@ -7,7 +7,13 @@ from pathlib import Path
 
 
 class MusicrecError(Exception):
-    """Base class: every error a user can cause or fix is one of these."""
+    """Base class: every error a user can cause or fix is one of these.
+
+    ``notices`` holds what the user should also read (e.g. what a Spotify lookup found
+    before it failed); front ends show them with the error.
+    """
+
+    notices: list[str] = []  # noqa: RUF012 (set per instance when there is something)
 
 
 class InvalidArgumentError(MusicrecError, ValueError):

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from musicrec.data.catalog import Catalog
 from musicrec.errors import InvalidArgumentError, UnknownTrackError
+from musicrec.io import atomic_write
 
 FORMATS = ("m3u8", "jspf", "csv")
 MEDIA_TYPES = {"m3u8": "audio/x-mpegurl", "jspf": "application/jspf+json", "csv": "text/csv"}
@@ -29,22 +28,13 @@ def spotify_url(track_id: str) -> str:
 
 
 def _entries(catalog: Catalog, track_ids: Sequence[str]) -> list[dict]:
-    c = catalog.column
-    out = []
+    rows = []
     for track_id in track_ids:
         row = catalog.index_of(str(track_id))
         if row is None:
             raise UnknownTrackError(str(track_id), reason=f"track {track_id} is not in the catalog")
-        duration = c("duration_ms")[row]
-        out.append({
-            "track_id": str(track_id),
-            "name": c("name")[row] or "",
-            "artists": list(c("artists")[row] or []),
-            "album": c("album")[row] or "",
-            "year": c("year")[row],
-            "duration_ms": None if duration is None else int(duration),
-        })
-    return out
+        rows.append(row)
+    return catalog.records(rows)
 
 
 def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "musicrec") -> str:
@@ -56,14 +46,14 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
         lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(title)}"]
         for e in entries:
             seconds = -1 if e["duration_ms"] is None else round(e["duration_ms"] / 1000)
-            label = _one_line(f"{', '.join(e['artists'])} - {e['name']}")
+            label = _one_line(f"{', '.join(e['artists'])} - {e['name'] or ''}")
             lines += [f"#EXTINF:{seconds},{label}", spotify_url(e["track_id"])]
         return "\n".join(lines) + "\n"
     if fmt == "jspf":
         tracks = []
         for e in entries:
-            track = {"title": e["name"], "creator": ", ".join(e["artists"]),
-                     "album": e["album"], "identifier": [spotify_url(e["track_id"])]}
+            track = {"title": e["name"] or "", "creator": ", ".join(e["artists"]),
+                     "album": e["album"] or "", "identifier": [spotify_url(e["track_id"])]}
             if e["duration_ms"] is not None:
                 track["duration"] = e["duration_ms"]
             tracks.append(track)
@@ -76,7 +66,7 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for e in entries:
-        writer.writerow([e["track_id"], e["name"], "; ".join(e["artists"]), e["album"],
+        writer.writerow([e["track_id"], e["name"] or "", "; ".join(e["artists"]), e["album"] or "",
                          "" if e["year"] is None else e["year"],
                          "" if e["duration_ms"] is None else e["duration_ms"],
                          spotify_url(e["track_id"])])
@@ -101,15 +91,5 @@ def format_of(path: Path) -> str:
 
 
 def write_playlist(path: Path, text: str) -> Path:
-    """Write atomically: a failed write leaves no partial file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+    """Write a playlist file atomically: a failed write leaves no partial file."""
+    return atomic_write(path, text)

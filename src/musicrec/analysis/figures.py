@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from musicrec.analysis.clusters import Clustering
+from musicrec.io import atomic_write
+from musicrec.model.clusters import Clustering
 
 TRENDS = "Audio-Feature-Trends-Over-Time.png"
 CORRELATION = "Feature-Correlation-with-Target.png"
@@ -53,11 +54,10 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> Path:
-    partial = path.with_name(f".{path.name}.part")
-    fig.savefig(partial, dpi=130, format="png")
-    _pyplot().close(fig)
-    partial.replace(path)
-    return path
+    try:
+        return atomic_write(path, lambda partial: fig.savefig(partial, dpi=130, format="png"))
+    finally:
+        _pyplot().close(fig)
 
 
 def trends_figure(years: pd.DataFrame, path: Path, source: str) -> Path:
@@ -201,9 +201,8 @@ def map_html(cmap: ClusterMap, path: Path, hover: Sequence[str]) -> Path:
     fig.update_layout(title=cmap.title, xaxis_title=cmap.axes[0], yaxis_title=cmap.axes[1],
                       template="simple_white", legend_title_text="cluster (size)",
                       height=750)
-    partial = path.with_name(f".{path.name}.part")
-    fig.write_html(partial, include_plotlyjs=True, full_html=True)
-    partial.replace(path)
+    atomic_write(path, lambda partial: fig.write_html(partial, include_plotlyjs=True,
+                                                        full_html=True))
     return path
 
 
@@ -229,16 +228,15 @@ def tsne_2d(matrix: np.ndarray, seed: int = 0) -> np.ndarray:
 def song_coordinates(catalog, songs: Clustering, seed: int = 0):
     """Every song on the two principal axes of the song-cluster centroids (the directions
     along which the clusters differ most), and each axis's share of their variance."""
-    from musicrec.features.space import feature_matrix
+    from musicrec.data.schema import feature_matrix
 
     z = standardised(songs, feature_matrix(catalog.tracks, songs.features))
     return pca_2d(songs.centers, seed, project=z)
 
 
 def standardised(clustering: Clustering, raw: np.ndarray) -> np.ndarray:
-    """Raw feature rows in the clustering's standardised space (NaN as the mean)."""
-    filled = np.where(np.isnan(raw), clustering.mean, raw)
-    return (filled - clustering.mean) / clustering.scale
+    """Raw feature rows in the clustering's standardised space (NaN as the median)."""
+    return (clustering.filled(raw) - clustering.mean) / clustering.scale
 
 
 Step = Callable[[str], None]
@@ -265,9 +263,9 @@ def write_figures(
     and ``year_table`` (e.g. ``data_by_year.csv``) are used when given; otherwise the
     catalog's own genres and years are averaged.
     """
-    from musicrec.analysis.clusters import GENRE_CLUSTERS, fit_clusters
-    from musicrec.analysis.profiles import genre_profiles, year_profiles
-    from musicrec.features.space import feature_matrix
+    from musicrec.data.profiles import genre_profiles, year_profiles
+    from musicrec.data.schema import feature_matrix
+    from musicrec.model.clusters import GENRE_CLUSTERS, fit_clusters
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -43,13 +43,17 @@ from musicrec.errors import (
 )
 from musicrec.recommend.filters import Filters
 from musicrec.recommend.recommender import Recommender
+from musicrec.recommend.request import LIMITS, RecommendRequest
 from musicrec.recommend.seeds import Seed
 
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}}
 STATIC = resources.files("musicrec.api") / "static"
 
 
-def _error(status: int, message: str, **extra) -> JSONResponse:
+def _error(status: int, message: str, exc: Exception | None = None, **extra) -> JSONResponse:
+    notices = list(getattr(exc, "notices", []) or [])
+    if notices:
+        extra["notices"] = notices
     return JSONResponse(status_code=status, content={"error": message, **extra})
 
 
@@ -142,19 +146,20 @@ def create_app(rec: Recommender) -> FastAPI:
 
     @app.exception_handler(UnknownTrackError)
     async def unknown_track(request: Request, exc: UnknownTrackError):
-        return _error(404, str(exc).split(". Closest matches:")[0], candidates=exc.candidates)
+        return _error(404, str(exc).split(". Closest matches:")[0], exc,
+                      candidates=exc.candidates)
 
     @app.exception_handler(UnknownGenreError)
     async def unknown_genre(request: Request, exc: UnknownGenreError):
-        return _error(422, str(exc))
+        return _error(422, str(exc), exc)
 
     @app.exception_handler(InvalidArgumentError)
     async def invalid_argument(request: Request, exc: InvalidArgumentError):
-        return _error(422, str(exc))
+        return _error(422, str(exc), exc)
 
     @app.exception_handler(MusicrecError)
     async def other_error(request: Request, exc: MusicrecError):
-        return _error(400, str(exc))
+        return _error(400, str(exc), exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -182,7 +187,7 @@ def create_app(rec: Recommender) -> FastAPI:
         hits = rec.search(q, limit)
         rows = [catalog.index_of(t) for t in hits["track_id"]]
         return [_track(catalog, row, cluster_of) | {"match": float(m)}
-                for row, m in zip(rows, hits["match"], strict=True)]
+                for row, m in zip(rows, hits["match"], strict=True) if row is not None]
 
     @app.get("/tracks/{track_id}", response_model=TrackOut, responses=ERRORS, tags=["tracks"])
     def track(track_id: Annotated[str, PathParam(max_length=200)]) -> dict:
@@ -196,7 +201,7 @@ def create_app(rec: Recommender) -> FastAPI:
              responses=ERRORS, tags=["recommend"])
     async def similar(
         track_id: Annotated[str, PathParam(max_length=200)],
-        k: Annotated[int, Query(ge=1, le=100)] = 10,
+        k: Annotated[int, Query(ge=LIMITS["k"][0], le=LIMITS["k"][1])] = 10,
     ) -> dict:
         """Tracks similar to one catalog track."""
         if catalog.index_of(track_id) is None:
@@ -207,13 +212,11 @@ def create_app(rec: Recommender) -> FastAPI:
               tags=["recommend"])
     async def recommend(body: RecommendIn) -> dict:
         """Tracks like the seeds (and unlike the negatives), filtered, ranked, explained."""
-        result = rec.recommend(
-            [_seed(s) for s in body.seeds], body.k,
-            negatives=[_seed(s) for s in body.negatives], filters=_filters(body.filters),
-            artist_cap=body.artist_cap, mmr_lambda=1.0 - body.diversity,
-            same_cluster=body.same_cluster,
-        )
-        return _recommendation(result)
+        return _recommendation(rec.recommend(RecommendRequest(
+            [_seed(s) for s in body.seeds], [_seed(s) for s in body.negatives],
+            _filters(body.filters), body.k, body.artist_cap, body.diversity,
+            body.same_cluster,
+        )))
 
     @app.get("/map", response_model=MapOut, tags=["explore"])
     def map_() -> dict:
@@ -249,20 +252,8 @@ def create_app(rec: Recommender) -> FastAPI:
 
 
 def _track(catalog, row: int, cluster_of: list[int] | None) -> dict:
-    c = catalog.column
-    duration = c("duration_ms")[row]
-    return {
-        "track_id": str(c("track_id")[row]), "name": c("name")[row],
-        "artists": list(c("artists")[row] or []), "album": c("album")[row],
-        "year": _int(c("year")[row]), "popularity": _int(c("popularity")[row]),
-        "genres": list(c("genres")[row] or []),
-        "duration_ms": _int(duration),
-        "cluster": None if cluster_of is None else cluster_of[row],
-    }
-
-
-def _int(value) -> int | None:
-    return None if value is None else int(value)
+    return catalog.records([row])[0] | {
+        "cluster": None if cluster_of is None else cluster_of[row]}
 
 
 # ---------------------------------------------------------------- for uvicorn workers
@@ -271,14 +262,18 @@ ENV_PREFIX = "MUSICREC_SERVE_"
 
 def app_from_environment() -> FastAPI:
     """An app for one uvicorn worker, configured by MUSICREC_SERVE_* variables that
-    ``musicrec serve`` sets (dataset, model kind, model dir, data and cache dirs)."""
-    from musicrec.service import open_recommender
+    ``musicrec serve`` sets (dataset, model kind, model dir, data and cache dirs), with
+    the same Spotify lookup as the command line."""
+    from musicrec.spotify.settings import SpotifySettings
+    from musicrec.workspace import open_recommender
 
     def get(name: str) -> str | None:
         return os.environ.get(ENV_PREFIX + name) or None
 
+    cache = os.environ.get("MUSICREC_SPOTIFY_TOKEN_CACHE")
     rec = open_recommender(
         get("DATASET") or "spotify_songs", model_path=get("MODEL_DIR"),
-        data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), method=get("METHOD") or "style",
+        data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), kind=get("KIND") or "style",
+        spotify=SpotifySettings.from_environment(token_cache=Path(cache) if cache else None),
     )
     return create_app(rec)

@@ -1,7 +1,8 @@
 """Request and response bodies of the REST API, validated by pydantic.
 
-Limits: k from 1 to 100, at most 50 seeds and 50 negatives, strings of at most 200
-characters, and only the known filter names (anything else is a 422).
+The recommendation settings take their names, ranges and defaults from
+:mod:`musicrec.recommend.request`, as the command line does; strings are at most 200
+characters, and only the known filter names are accepted (anything else is a 422).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from musicrec.recommend.request import DEFAULTS, LIMITS, MAX_SEEDS
+from musicrec.recommend.seeds import MAX_WEIGHT
+
 MAX_TEXT = 200
-MAX_SEEDS = 50
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 
@@ -24,7 +27,7 @@ class SeedIn(Strict):
     """A seed: track id, Spotify link, "title" or "title - artist", with a weight."""
 
     query: Text
-    weight: float = Field(1.0, gt=0, le=100)
+    weight: float = Field(1.0, gt=0, le=MAX_WEIGHT)
 
 
 SeedLike = SeedIn | Text
@@ -53,10 +56,13 @@ class RecommendIn(Strict):
 
     seeds: list[SeedLike] = Field(min_length=1, max_length=MAX_SEEDS)
     negatives: list[SeedLike] = Field(default_factory=list, max_length=MAX_SEEDS)
-    k: int = Field(10, ge=1, le=100)
+    k: int = Field(int(DEFAULTS["k"]), ge=LIMITS["k"][0], le=LIMITS["k"][1])
     filters: FiltersIn | None = None
-    artist_cap: int | None = Field(2, ge=1, le=100)
-    diversity: float = Field(0.0, ge=0.0, le=1.0, description="0: by similarity alone; "
+    artist_cap: int = Field(int(DEFAULTS["artist_cap"]), ge=LIMITS["artist_cap"][0],
+                            le=LIMITS["artist_cap"][1],
+                            description="at most this many tracks per artist; 0: no cap")
+    diversity: float = Field(DEFAULTS["diversity"], ge=LIMITS["diversity"][0],
+                             le=LIMITS["diversity"][1], description="0: by similarity alone; "
                              "higher values trade similarity for variety (MMR lambda = 1 - this)")
     same_cluster: bool = False
 
@@ -91,6 +97,7 @@ class ReasonOut(BaseModel):
 
 
 class ResultOut(_TrackFields):
+    duration_ms: int | None = None
     rank: int
     score: float
     why: str

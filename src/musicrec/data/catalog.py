@@ -14,18 +14,11 @@ import pandas as pd
 
 from musicrec.data.importers.common import ImportResult
 from musicrec.data.schema import empty_interactions
-from musicrec.data.text import base_title, fold, version_key
+from musicrec.data.text import base_title, fold, primary_artist, version_key
 from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
 
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
-
-
-def primary_artist(artists) -> str | None:
-    """A track's first artist, folded (case and accents ignored); None when unknown."""
-    if isinstance(artists, str):  # one name where a list was expected
-        return fold(artists) or None
-    return fold(artists[0]) if artists is not None and len(artists) else None
 
 
 def primary_artist_codes(artists: pd.Series) -> np.ndarray:
@@ -103,6 +96,29 @@ class Catalog:
                 dtype=object,
             )
         return cache[name]
+
+    #: The fields of a track record (see :meth:`records`).
+    RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
+                     "duration_ms")
+
+    @cached_property
+    def _record_columns(self) -> tuple[list, ...]:
+        """The record fields as Python lists of Python values (fast per-row reads)."""
+        c = self.column
+        ids = [str(v) for v in c("track_id")]
+        texts = [c(n).tolist() for n in ("name", "album")]
+        lists = [[[] if v is None else list(v) for v in c(n)] for n in ("artists", "genres")]
+        whole = [[None if v is None else int(v) for v in c(n)]
+                 for n in ("year", "popularity", "duration_ms")]
+        return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2]
+
+    def records(self, rows) -> list[dict]:
+        """The catalog's one projection of tracks into plain dicts (:data:`RECORD_FIELDS`),
+        used by results, the REST API and playlist exports alike."""
+        ids, names, artists, albums, years, pops, genres, durations = self._record_columns
+        return [{"track_id": ids[r], "name": names[r], "artists": list(artists[r]),
+                 "album": albums[r], "year": years[r], "popularity": pops[r],
+                 "genres": list(genres[r]), "duration_ms": durations[r]} for r in rows]
 
     def rows_of(self, track_ids) -> np.ndarray:
         """Rows of several ids (-1 for an unknown id)."""

@@ -7,15 +7,15 @@ looks complete.
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 from musicrec.errors import DatasetUnavailableError
+from musicrec.io import atomic_write
+from musicrec.progress import SILENT, Progress
 
-ByteProgress = Callable[[int, int | None], None]
 CHUNK = 1 << 16
 
 
@@ -23,13 +23,13 @@ def download_file(
     url: str,
     destination: Path,
     validate: Callable[[Path], None],
-    progress: ByteProgress | None = None,
+    progress: Progress | None = None,
     timeout: float = 30.0,
 ) -> Path:
     """Fetch ``url`` to ``destination`` atomically; ``validate`` raises on a bad file."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(f".{destination.name}.{os.getpid()}.part")
-    try:
+    progress = progress or SILENT
+
+    def fetch(partial: Path) -> None:
         request = urllib.request.Request(url, headers={"User-Agent": "musicrec"})
         with urllib.request.urlopen(request, timeout=timeout) as response, open(
             partial, "wb"
@@ -40,16 +40,16 @@ def download_file(
             while chunk := response.read(CHUNK):
                 out.write(chunk)
                 done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+                progress.transfer(done, total)
             if total is not None and done < total:
                 raise OSError(f"connection closed after {done} of {total} bytes")
         validate(partial)
-        os.replace(partial, destination)
-    except BaseException as exc:
-        partial.unlink(missing_ok=True)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
+
+    try:
+        atomic_write(destination, fetch)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
         raise DatasetUnavailableError(_explain(url, destination, exc)) from exc
     return destination
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import platformdirs
 
-from musicrec.data.download import ByteProgress, download_file
+from musicrec.data.download import download_file
 from musicrec.data.importers.common import ImportResult
 from musicrec.errors import DataFileError, DatasetUnavailableError, InvalidArgumentError
+from musicrec.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ DATASETS: dict[str, Dataset] = {
 }
 
 DEFAULT_DATASET = "spotify_songs"
+#: Mean features per genre and per year that come with the Kaggle data, used by figures
+#: when present in the data folder.
+PROFILE_FILES = {"genres": "kaggle_1921_2020/data_by_genres.csv",
+                 "years": "kaggle_1921_2020/data_by_year.csv"}
 
 
 def default_cache_dir() -> Path:
@@ -115,7 +120,7 @@ def locate_files(
     dataset: Dataset,
     data_dir: Path | None,
     cache_dir: Path,
-    progress: ByteProgress | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Path | None]:
     """Paths of the dataset's files, downloading into the cache when needed and allowed.
 

@@ -7,12 +7,13 @@ table, never as columns of the tracks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from musicrec.errors import DataFileError
+from musicrec.errors import DataFileError, InvalidArgumentError
 
 AUDIO_FEATURES: tuple[str, ...] = (
     "danceability",
@@ -167,3 +168,18 @@ def _to_bool(value):
             return False
         return pd.NA
     return bool(value)
+
+
+def feature_matrix(tracks: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """Raw feature values as float64 (n, d); missing values are NaN."""
+    columns = []
+    for name in features:
+        if name not in tracks.columns:
+            raise InvalidArgumentError(f"the tracks have no column '{name}'")
+        values = tracks[name]
+        if str(values.dtype) == "boolean":
+            values = values.astype("Float64")
+        columns.append(
+            pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        )
+    return np.column_stack(columns) if columns else np.empty((len(tracks), 0))

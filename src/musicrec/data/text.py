@@ -57,9 +57,20 @@ def base_title(title: str) -> str:
     return folded or fold(title)
 
 
-def version_key(title: str | None, artists: list[str] | None) -> str | None:
-    """Key shared by all versions of one song; None when the title is unknown."""
+def primary_artist(artists) -> str | None:
+    """A track's first artist, folded (case and accents ignored); None when unknown.
+
+    ``artists`` is a list of names; a single name where a list was expected counts as
+    a list of one.
+    """
+    if isinstance(artists, str):
+        return fold(artists) or None
+    return fold(artists[0]) if artists is not None and len(artists) else None
+
+
+def version_key(title: str | None, artists) -> str | None:
+    """Key shared by all versions of one song (base title and primary artist); None
+    when the title is unknown."""
     if not title:
         return None
-    artist = fold(artists[0]) if artists else ""
-    return f"{base_title(title)}|{artist}"
+    return f"{base_title(title)}|{primary_artist(artists) or ''}"

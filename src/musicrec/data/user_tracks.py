@@ -6,14 +6,13 @@ run neither asks again nor loses it; it is found by search and usable as a seed.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from musicrec.data.schema import TRACK_COLUMNS, conform
 from musicrec.errors import DataFileError
+from musicrec.io import atomic_write
 
 USER_TRACKS = "user_tracks.parquet"
 
@@ -50,13 +49,5 @@ class UserTracks:
         row = conform(pd.DataFrame([track]), str(track.get("source") or "user"))
         kept = self.frame[self.frame["track_id"] != row["track_id"].iloc[0]]
         frame = pd.concat([kept, row], ignore_index=True) if len(kept) else row
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        os.close(handle)
-        try:
-            frame.to_parquet(partial, index=False)
-            os.replace(partial, self.path)
-        except BaseException:
-            Path(partial).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, lambda partial: frame.to_parquet(partial, index=False))
         self.frame = frame.reset_index(drop=True)

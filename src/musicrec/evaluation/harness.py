@@ -8,7 +8,7 @@ judges there, so settings can be chosen without looking at the test part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,7 @@ from musicrec.evaluation.splits import (
     playlist_split,
 )
 from musicrec.features.space import FeatureSpace
+from musicrec.progress import SILENT, Progress
 
 PARTS = ("test", "validation")
 
@@ -89,7 +90,7 @@ def evaluate_genre(
     catalog: Catalog,
     methods: Sequence[Method],
     settings: EvaluationSettings,
-    say: Callable[[str], None] = lambda message: None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
     """Genre and subgenre precision@k on an artist-disjoint split, artist-filtered.
 
@@ -97,6 +98,7 @@ def evaluate_genre(
     artists' tracks; candidates sharing any artist with the query (and the query's
     versions) are removed before ranking.
     """
+    progress = progress or SILENT
     labels = track_labels(catalog)
     split = artist_split(catalog, settings.test_share, settings.seed)
     if settings.part == "validation":
@@ -111,32 +113,21 @@ def evaluate_genre(
     for q in queries.tolist():
         same = [by_artist[a] for a in names[q]] + [catalog.version_rows([q]), np.array([q])]
         exclude.append(np.unique(np.concatenate(same)))
-    yardstick = FeatureSpace().fit(catalog.tracks.iloc[split.train]).transform(catalog.tracks)
-    information = metrics.self_information(catalog.numeric("popularity"))
-    k_max = max(settings.ks)
+    judge = metrics.Judgement(
+        catalog.artist_codes, len(split.test), queries,
+        {"genre": labels.genres, "subgenre": labels.subgenres},
+        yardstick=FeatureSpace().fit(catalog.tracks, fit_rows=split.train).transform(
+            catalog.tracks),
+        information=metrics.self_information(catalog.numeric("popularity")),
+    )
+    measures = metrics.genre_metrics(settings.ks)
     out: dict[str, dict[str, float]] = {}
     for method in methods:
-        say(f"genre task: fitting {method.name}")
+        progress.say(f"genre task: fitting {method.name}")
         method.fit(catalog, split.train, labels)
-        lists = method.recommend([np.array([q]) for q in queries], k_max, allowed, exclude)
-        scores: dict[str, float] = {}
-        for k in settings.ks:
-            genre = [metrics.precision_at_k(
-                (labels.genres[r[:k]] & labels.genres[q]).any(axis=1), k)
-                for q, r in zip(queries, lists, strict=True)]
-            sub = [metrics.precision_at_k(
-                (labels.subgenres[r[:k]] & labels.subgenres[q]).any(axis=1), k)
-                for q, r in zip(queries, lists, strict=True)]
-            scores[f"genre_p@{k}"] = float(np.mean(genre))
-            scores[f"subgenre_p@{k}"] = float(np.mean(sub))
-        top = [r[:10] for r in lists]
-        scores["coverage@10"] = metrics.coverage(top, len(split.test))
-        scores["diversity@10"] = float(np.mean(
-            [metrics.intra_list_diversity(r, yardstick) for r in top]))
-        scores["novelty@10"] = float(np.mean([metrics.novelty(r, information) for r in top]))
-        scores["artists@10"] = float(np.mean(
-            [metrics.distinct_artists(r, catalog.artist_codes) for r in top]))
-        out[method.name] = scores
+        lists = method.recommend([np.array([q]) for q in queries], max(settings.ks), allowed,
+                                 exclude)
+        out[method.name] = {m.name: m.score(lists, judge) for m in measures}
     sizes = {"train_tracks": len(split.train), "test_tracks": len(split.test),
              "queries": len(queries)}
     return out, sizes
@@ -146,7 +137,7 @@ def evaluate_continuation(
     catalog: Catalog,
     methods: Sequence[Method],
     settings: EvaluationSettings,
-    say: Callable[[str], None] = lambda message: None,
+    progress: Progress | None = None,
 ) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
     """RecSys-Challenge-2018-style continuation of held-out playlists.
 
@@ -154,6 +145,7 @@ def evaluate_continuation(
     no labels to any model; half of each is the seeds, the rest is to be found among
     ``continuation_length`` recommendations from the whole catalog.
     """
+    progress = progress or SILENT
     members = playlist_members(catalog)
     split = playlist_split(members, settings.test_share, settings.min_playlist_tracks,
                            settings.seed)
@@ -164,22 +156,15 @@ def evaluate_continuation(
     everything = np.arange(len(catalog))
     allowed = np.ones(len(catalog), dtype=bool)
     seed_sets = [split.seeds[p] for p in split.test]
-    artist_of = catalog.artist_codes
+    judge = metrics.Judgement(catalog.artist_codes, len(catalog),
+                              hidden=[split.hidden[p] for p in split.test])
+    measures = metrics.continuation_metrics()
     out: dict[str, dict[str, float]] = {}
     for method in methods:
-        say(f"continuation task: fitting {method.name}")
+        progress.say(f"continuation task: fitting {method.name}")
         method.fit(catalog, everything, labels)
         lists = method.recommend(seed_sets, settings.continuation_length, allowed, seed_sets)
-        hidden = [split.hidden[p] for p in split.test]
-        pairs = list(zip(lists, hidden, strict=True))
-        out[method.name] = {
-            "r_precision": float(np.mean([metrics.r_precision(r, h) for r, h in pairs])),
-            "r_precision_artist": float(np.mean(
-                [metrics.r_precision(r, h, artist_of) for r, h in pairs])),
-            "ndcg@100": float(np.mean([metrics.ndcg_at_k(r, h, 100) for r, h in pairs])),
-            "recall@100": float(np.mean([metrics.recall_at_k(r, h, 100) for r, h in pairs])),
-            "clicks": float(np.mean([metrics.clicks(r, h) for r, h in pairs])),
-        }
+        out[method.name] = {m.name: m.score(lists, judge) for m in measures}
     sizes = {"train_playlists": len(split.train), "test_playlists": len(split.test)}
     return out, sizes
 
@@ -188,7 +173,7 @@ def evaluate(
     catalog: Catalog,
     methods: Sequence[Method],
     settings: EvaluationSettings | None = None,
-    say: Callable[[str], None] = lambda message: None,
+    progress: Progress | None = None,
 ) -> EvaluationResult:
     """Both tasks for every method, on one seeded split."""
     settings = settings or EvaluationSettings()
@@ -196,7 +181,12 @@ def evaluate(
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"method names must differ (got {', '.join(names)})")
     result = EvaluationResult(settings)
-    result.genre, genre_sizes = evaluate_genre(catalog, methods, settings, say)
-    result.continuation, cont_sizes = evaluate_continuation(catalog, methods, settings, say)
+    try:
+        result.genre, genre_sizes = evaluate_genre(catalog, methods, settings, progress)
+        result.continuation, cont_sizes = evaluate_continuation(catalog, methods, settings,
+                                                                progress)
+    finally:
+        for method in methods:
+            getattr(method, "close", lambda: None)()
     result.sizes = {**genre_sizes, **cont_sizes}
     return result

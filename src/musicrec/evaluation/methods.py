@@ -1,28 +1,29 @@
-"""The methods compared: baselines (random, most popular, the original method) and
-musicrec's models. Each is fitted on a training part only and then ranks candidates
-for seed sets."""
+"""The methods compared: baselines (random, most popular) and musicrec's models.
+
+A model method builds a real model of a registered kind through the same build code
+as ``musicrec build`` (fitted on the training part only, written to a temporary
+directory and loaded back) and asks the same :class:`~musicrec.Recommender` as
+``musicrec recommend``, with the default request settings; so what evaluation reports
+is what ships.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from musicrec.data.catalog import Catalog
 from musicrec.data.labels import TrackLabels
-from musicrec.features.cues import text_cues
-from musicrec.features.space import FeatureSpace, normalize_rows
-from musicrec.features.style import StyleConfig, StyleModel, combine
-from musicrec.index import ExactIndex
+from musicrec.progress import SILENT, Progress
 
 
 class Method(ABC):
     """Something that, once fitted, recommends k rows for each seed set."""
 
     name: str = ""
-    #: True when the method scores a track from its features alone (works for new songs)
-    content_based: bool = False
 
     @abstractmethod
     def fit(self, catalog: Catalog, train_rows: np.ndarray, labels: TrackLabels) -> Method:
@@ -76,86 +77,73 @@ class PopularityMethod(Method):
         return out
 
 
-class EmbeddingMethod(Method):
-    """Cosine to the mean of the seeds' vectors, in some learned or fixed embedding."""
+class ModelMethod(Method):
+    """A built model of ``kind``, asked through the Recommender (see the module doc)."""
 
-    content_based = True
+    def __init__(self, kind: str, name: str | None = None,
+                 progress: Progress | None = None) -> None:
+        self.kind = kind
+        self.name = name or kind
+        self.progress = progress or SILENT
+        self._folder: tempfile.TemporaryDirectory | None = None
+
+    def fit(self, catalog, train_rows, labels):
+        from musicrec.model.build import build_model
+        from musicrec.recommend.recommender import Recommender
+
+        self.close()
+        self._folder = tempfile.TemporaryDirectory(prefix="musicrec-eval-")
+        model = build_model(catalog, Path(self._folder.name) / "model", self.kind,
+                            labels=labels.restricted(train_rows), fit_rows=train_rows,
+                            dataset="evaluation", progress=self.progress)
+        self.recommender_ = Recommender(model)
+        return self
 
     def recommend(self, seed_sets, k, allowed, exclude):
-        vectors = self.vectors_
-        queries = np.stack([vectors[rows].mean(axis=0) for rows in seed_sets])
-        rows, _ = ExactIndex(vectors).search(normalize_rows(queries), k, allowed, exclude)
-        return [r[r >= 0] for r in rows]
+        from musicrec.recommend.request import RecommendRequest
+
+        catalog = self.recommender_.catalog
+        ids = catalog.column("track_id")
+        requests = [RecommendRequest([str(ids[r]) for r in rows], k=k) for rows in seed_sets]
+        answers = self.recommender_.recommend_batch(
+            requests, allowed_rows=np.flatnonzero(allowed), exclude_rows=exclude)
+        return [catalog.rows_of([r.track_id for r in answer.results]) for answer in answers]
+
+    def close(self) -> None:
+        """Remove the temporary model directory."""
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
 
-class OriginalMethod(EmbeddingMethod):
-    """The seed method: StandardScaler on its numeric columns, cosine to the seeds' mean."""
-
-    name = "original"
-
-    def fit(self, catalog, train_rows, labels):
-        space = FeatureSpace().fit(catalog.tracks.iloc[train_rows])
-        self.vectors_ = space.transform(catalog.tracks)
-        return self
+BASELINES = ("random", "popularity")
+#: "musicrec" is the default model kind, under the name the reports use.
+METHOD_NAMES = (*BASELINES, "original", "musicrec")
 
 
-class StyleMethod(EmbeddingMethod):
-    """musicrec's style model: audio features plus predicted genre, subgenre and
-    playlist-style blocks (see :mod:`musicrec.features.style`)."""
-
-    def __init__(
-        self, config: StyleConfig | None = None, name: str = "musicrec",
-        progress: Callable[[str], None] | None = None,
-    ) -> None:
-        self.config = config or StyleConfig()
-        self.name = name
-        self.progress = progress
-
-    def fit(self, catalog, train_rows, labels):
-        space = FeatureSpace().fit(catalog.tracks.iloc[train_rows])
-        self.scaled_ = space.scaled(catalog.tracks)
-        cues = text_cues(catalog.tracks["name"], catalog.tracks["album"])
-        train = labels.restricted(train_rows)
-        self.style_ = StyleModel(self.config).fit(
-            self.scaled_, cues, train.genres, train.subgenres, train.playlist_rows,
-            train.genre_names, train.subgenre_names, progress=self.progress,
-        )
-        self.blocks_ = self.style_.blocks(self.scaled_, cues, catalog.artist_codes)
-        self.vectors_ = self._embed()
-        return self
-
-    def with_weights(self, weights: dict[str, float], feature_weight: float) -> StyleMethod:
-        """The same fitted model with other block weights (no refitting)."""
-        other = StyleMethod(
-            StyleConfig(dict(weights), feature_weight, self.config.playlist_dims,
-                        self.config.random_state, self.config.artist_share),
-            name=self.name,
-        )
-        other.scaled_, other.style_, other.blocks_ = self.scaled_, self.style_, self.blocks_
-        other.vectors_ = other._embed()
-        return other
-
-    def _embed(self) -> np.ndarray:
-        return normalize_rows(combine(self.scaled_, self.blocks_, self.config))
-
-
-METHOD_NAMES = ("random", "popularity", "original", "musicrec")
-
-
-def make_methods(names: list[str], seed: int = 0) -> list[Method]:
-    """Methods by name (see :data:`METHOD_NAMES`); "musicrec" is the default style model."""
+def make_methods(names: list[str], seed: int = 0,
+                 progress: Progress | None = None) -> list[Method]:
+    """Methods by name: the baselines, any registered model kind, and "musicrec" (the
+    default kind)."""
     from musicrec.errors import InvalidArgumentError
+    from musicrec.model.kinds import DEFAULT_KIND, kind_names
 
-    makers = {
-        "random": lambda: RandomMethod(seed),
-        "popularity": PopularityMethod,
-        "original": OriginalMethod,
-        "musicrec": lambda: StyleMethod(StyleConfig(random_state=seed)),
-    }
-    unknown = [n for n in names if n not in makers]
+    kinds = kind_names()
+
+    def make(name: str) -> Method:
+        if name == "random":
+            return RandomMethod(seed)
+        if name == "popularity":
+            return PopularityMethod()
+        if name == "musicrec":
+            return ModelMethod(DEFAULT_KIND, "musicrec", progress)
+        return ModelMethod(name, progress=progress)
+
+    known = (*BASELINES, *kinds, "musicrec")
+    unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise InvalidArgumentError(
             f"unknown method{'s' if len(unknown) > 1 else ''} {', '.join(unknown) or '(none)'}; "
-            f"choose from {', '.join(METHOD_NAMES)}"
+            f"choose from {', '.join(known)}"
         )
-    return [makers[n]() for n in dict.fromkeys(names)]
+    return [make(n) for n in dict.fromkeys(names)]

@@ -1,4 +1,5 @@
-"""Ranking and beyond-accuracy metrics, as plain functions of ranked rows.
+"""Ranking and beyond-accuracy metrics: plain functions of ranked rows, and the metric
+objects (:class:`Metric`) the harness runs by name.
 
 Playlist-continuation metrics follow the RecSys Challenge 2018 definitions: R-precision
 (with its 0.25 credit for a hidden track's artist in the variant), NDCG with the first
@@ -8,7 +9,9 @@ before the first hidden track shows (51 when none of the 500 does).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -108,3 +111,150 @@ def novelty(rows: np.ndarray, information: np.ndarray) -> float:
 def distinct_artists(rows: np.ndarray, artist_of: np.ndarray) -> int:
     """How many different (primary) artists a list holds."""
     return len(set(artist_of[np.asarray(rows)].tolist()))
+
+
+# ------------------------------------------------------------------ metric objects
+
+
+@dataclass
+class Judgement:
+    """What one task knows to judge ranked lists by, one entry per query.
+
+    Genre task: ``queries`` (catalog rows) and the label matrices; continuation task:
+    ``hidden`` rows per playlist. Both: artist codes, candidate count, a yardstick
+    vector space for diversity and self-information for novelty.
+    """
+
+    artist_of: np.ndarray
+    n_candidates: int = 0
+    queries: np.ndarray | None = None
+    labels: dict[str, np.ndarray] = field(default_factory=dict)  # "genre" -> (n, g) bool
+    hidden: list[np.ndarray] | None = None
+    yardstick: np.ndarray | None = None
+    information: np.ndarray | None = None
+
+
+class Metric(ABC):
+    """A named measure of a set of ranked lists (one per query) against a judgement."""
+
+    name: str = ""
+
+    @abstractmethod
+    def score(self, lists: Sequence[np.ndarray], judge: Judgement) -> float:
+        """The measure over all lists (a mean, unless the metric says otherwise)."""
+
+
+class PerList(Metric):
+    """A metric that is the mean of a value computed for each list."""
+
+    def score(self, lists, judge):
+        return float(np.mean([self.one(r, i, judge) for i, r in enumerate(lists)]))
+
+    @abstractmethod
+    def one(self, rows: np.ndarray, i: int, judge: Judgement) -> float:
+        """The value for list ``i``."""
+
+
+class LabelPrecision(PerList):
+    """Share of the first k that share a label (genre, subgenre) with the query."""
+
+    def __init__(self, level: str, k: int) -> None:
+        self.level, self.k = level, k
+        self.name = f"{level}_p@{k}"
+
+    def one(self, rows, i, judge):
+        labels = judge.labels[self.level]
+        return precision_at_k((labels[rows[: self.k]] & labels[judge.queries[i]]).any(axis=1),
+                              self.k)
+
+
+class Coverage(Metric):
+    """Share of the candidates shown in at least one top k."""
+
+    def __init__(self, k: int = 10) -> None:
+        self.k = k
+        self.name = f"coverage@{k}"
+
+    def score(self, lists, judge):
+        return coverage([r[: self.k] for r in lists], judge.n_candidates)
+
+
+class Diversity(PerList):
+    """Mean pairwise distance within the top k, in the yardstick space."""
+
+    def __init__(self, k: int = 10) -> None:
+        self.k = k
+        self.name = f"diversity@{k}"
+
+    def one(self, rows, i, judge):
+        return intra_list_diversity(rows[: self.k], judge.yardstick)
+
+
+class Novelty(PerList):
+    """Mean self-information of the top k."""
+
+    def __init__(self, k: int = 10) -> None:
+        self.k = k
+        self.name = f"novelty@{k}"
+
+    def one(self, rows, i, judge):
+        return novelty(rows[: self.k], judge.information)
+
+
+class DistinctArtists(PerList):
+    """How many primary artists the top k holds."""
+
+    def __init__(self, k: int = 10) -> None:
+        self.k = k
+        self.name = f"artists@{k}"
+
+    def one(self, rows, i, judge):
+        return distinct_artists(rows[: self.k], judge.artist_of)
+
+
+class RPrecision(PerList):
+    """R-precision of the hidden tracks; with ``artist_credit`` the challenge's variant."""
+
+    def __init__(self, artist_credit: bool = False) -> None:
+        self.artist_credit = artist_credit
+        self.name = "r_precision_artist" if artist_credit else "r_precision"
+
+    def one(self, rows, i, judge):
+        return r_precision(rows, judge.hidden[i], judge.artist_of if self.artist_credit else None)
+
+
+class NDCG(PerList):
+    def __init__(self, k: int = 100) -> None:
+        self.k = k
+        self.name = f"ndcg@{k}"
+
+    def one(self, rows, i, judge):
+        return ndcg_at_k(rows, judge.hidden[i], self.k)
+
+
+class Recall(PerList):
+    def __init__(self, k: int = 100) -> None:
+        self.k = k
+        self.name = f"recall@{k}"
+
+    def one(self, rows, i, judge):
+        return recall_at_k(rows, judge.hidden[i], self.k)
+
+
+class Clicks(PerList):
+    name = "clicks"
+
+    def one(self, rows, i, judge):
+        return float(clicks(rows, judge.hidden[i]))
+
+
+def genre_metrics(ks: Sequence[int] = (5, 10, 20)) -> list[Metric]:
+    """The genre task's measures: label precision at each k, then beyond accuracy."""
+    precision: list[Metric] = [LabelPrecision(level, k) for k in ks
+                               for level in ("genre", "subgenre")]
+    return [*precision, Coverage(10), Diversity(10), Novelty(10), DistinctArtists(10)]
+
+
+def continuation_metrics() -> list[Metric]:
+    """The continuation task's measures (RecSys Challenge 2018)."""
+    return [RPrecision(), RPrecision(artist_credit=True), NDCG(100), Recall(100), Clicks()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from musicrec.evaluation.harness import EvaluationResult
+from musicrec.io import atomic_write
 
 GENRE_COLUMNS = (
     "genre_p@5", "genre_p@10", "genre_p@20", "subgenre_p@5", "subgenre_p@10", "subgenre_p@20",
@@ -96,10 +97,8 @@ def plot(result: EvaluationResult, path: Path) -> Path:
         f"{result.sizes.get('queries', 0)} queries, {result.sizes.get('test_playlists', 0)} "
         "test playlists)", fontsize=12,
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    fig.savefig(partial, dpi=120, format="png")
-    plt.close(fig)
-    partial.replace(path)
-    return path
+    try:
+        return atomic_write(Path(path), lambda partial: fig.savefig(partial, dpi=120,
+                                                                   format="png"))
+    finally:
+        plt.close(fig)

@@ -10,17 +10,20 @@ pickle) and restored into the same estimators; the style model is saved with sko
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from musicrec.data.catalog import primary_artist, primary_artist_codes
+from musicrec.data.catalog import primary_artist_codes
+from musicrec.data.schema import feature_matrix
+from musicrec.data.text import primary_artist
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 from musicrec.features.cues import text_cues
 from musicrec.features.style import StyleConfig, StyleModel
+from musicrec.progress import Progress
 
 if TYPE_CHECKING:
     from musicrec.data.labels import TrackLabels
@@ -31,21 +34,6 @@ DEFAULT_FEATURES: tuple[str, ...] = (
     "instrumentalness", "key", "liveness", "loudness", "mode", "popularity", "speechiness",
     "tempo",
 )
-
-
-def feature_matrix(tracks: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """Raw feature values as float64 (n, d); missing values are NaN."""
-    columns = []
-    for name in features:
-        if name not in tracks.columns:
-            raise InvalidArgumentError(f"the tracks have no column '{name}'")
-        values = tracks[name]
-        if str(values.dtype) == "boolean":
-            values = values.astype("Float64")
-        columns.append(
-            pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        )
-    return np.column_stack(columns) if columns else np.empty((len(tracks), 0))
 
 
 def apply_weights(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -95,13 +83,20 @@ class FeatureSpace:
         self,
         tracks: pd.DataFrame,
         labels: TrackLabels | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
+        fit_rows: np.ndarray | None = None,
     ) -> FeatureSpace:
         """Choose the present features and fit imputation and scaling on ``tracks``;
-        with a style configuration, fit the style model on ``labels`` as well."""
+        with a style configuration, fit the style model on ``labels`` as well.
+
+        ``fit_rows`` limits the imputation and scaling to those rows (a training part);
+        the style model then learns only from what ``labels`` hold for ``tracks``.
+        """
+        fitted_on = tracks if fit_rows is None else tracks.iloc[fit_rows]
         if self.features is None:
             chosen = [
-                f for f in DEFAULT_FEATURES if f in tracks.columns and tracks[f].notna().any()
+                f for f in DEFAULT_FEATURES
+                if f in fitted_on.columns and fitted_on[f].notna().any()
             ]
         else:
             unknown = [f for f in self.features if f not in tracks.columns]
@@ -110,7 +105,7 @@ class FeatureSpace:
                     f"unknown feature{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                     f"known: {', '.join(DEFAULT_FEATURES)}"
                 )
-            empty = [f for f in self.features if not tracks[f].notna().any()]
+            empty = [f for f in self.features if not fitted_on[f].notna().any()]
             if empty:
                 raise InvalidArgumentError(f"no track has a value for {', '.join(empty)}")
             chosen = list(dict.fromkeys(self.features))
@@ -125,7 +120,7 @@ class FeatureSpace:
         self.features_ = chosen
         self.weights_ = np.array([float(self.weights.get(f, 1.0)) for f in chosen])
         pipeline = _make_pipeline(self.weights_)
-        pipeline.fit(feature_matrix(tracks, chosen))
+        pipeline.fit(feature_matrix(fitted_on, chosen))
         scaler = pipeline.named_steps["scale"]
         self.median_ = pipeline.named_steps["impute"].statistics_
         self.mean_, self.scale_, self.var_ = scaler.mean_, scaler.scale_, scaler.var_
@@ -203,10 +198,11 @@ class FeatureSpace:
         self,
         tracks: pd.DataFrame,
         labels: TrackLabels | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
+        fit_rows: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Fit on ``tracks`` (and ``labels``) and return their vectors."""
-        return self.fit(tracks, labels, progress).transform(tracks)
+        """Fit on ``tracks`` (and ``labels``) and return the vectors of all ``tracks``."""
+        return self.fit(tracks, labels, progress, fit_rows).transform(tracks)
 
     # -------------------------------------------------------------- JSON
     def to_dict(self) -> dict[str, Any]:

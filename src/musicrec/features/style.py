@@ -28,7 +28,7 @@ Saved with skops (no pickle): loading accepts only scikit-learn's own types.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
+from musicrec.progress import SILENT, Progress
 
 #: Block weights, chosen on a validation split inside the training data (docs/evaluation.md).
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 0.5, "subgenre": 1.0, "playlist": 0.5}
@@ -134,7 +135,7 @@ class StyleModel:
         playlists: Mapping[str, np.ndarray],
         genre_names: list[str],
         subgenre_names: list[str],
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> StyleModel:
         """Fit on standardised audio features (n, d), text cues (n, c) (see
         :mod:`musicrec.features.cues`) and label matrices over the same rows.
@@ -145,7 +146,7 @@ class StyleModel:
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.neural_network import MLPClassifier
 
-        say = progress or (lambda message: None)
+        say = (progress or SILENT).say
         seed = self.config.random_state
         if not genres.any() or not subgenres.any() or not playlists:
             raise InvalidArgumentError("the style model needs tracks with genres in playlists")

@@ -1,46 +1,125 @@
-"""The Index interface every backend (exact now, approximate later) implements."""
+"""The Index interface every backend implements: build, search a batch, save, load.
+
+An index finds the rows whose vectors are most similar (inner product of unit
+vectors, i.e. cosine) to query vectors. Which rows may come back is said with
+:data:`Allowed`: sorted row ids, or a predicate ``rows -> bool array``. A backend that
+cannot restrict its search (an approximate one) honours a predicate by fetching more
+and dropping what fails; an exact one applies it to every row. Nothing in the
+interface is a dense (queries x rows) mask.
+
+A built index saves itself into a folder (its own files, plus ``index.json`` written by
+:func:`musicrec.index.registry.save_index`) and loads from it, checking what it reads.
+No pickle.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
+from musicrec.progress import Progress
+
+#: Rows that may come back: None (all), sorted row ids, or a predicate on row ids.
+Allowed = np.ndarray | Callable[[np.ndarray], np.ndarray] | None
+
+
+class RowMask:
+    """A predicate backed by a boolean mask over all rows (what filters produce).
+
+    Exact backends read ``mask`` directly; others call it on their candidate rows.
+    """
+
+    __slots__ = ("mask",)
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = np.asarray(mask, dtype=bool)
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        return self.mask[rows]
+
+
+def passes(allowed: Allowed, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` are allowed (a boolean array as long as ``rows``)."""
+    if allowed is None:
+        return np.ones(len(rows), dtype=bool)
+    if callable(allowed):
+        return np.asarray(allowed(rows), dtype=bool)
+    return np.isin(rows, allowed)
+
+
+def as_mask(allowed: Allowed, n: int) -> np.ndarray | None:
+    """``allowed`` as a boolean mask over all ``n`` rows (None when all are allowed)."""
+    if allowed is None:
+        return None
+    if isinstance(allowed, RowMask):
+        return allowed.mask
+    if callable(allowed):
+        return np.asarray(allowed(np.arange(n)), dtype=bool)
+    mask = np.zeros(n, dtype=bool)
+    mask[np.asarray(allowed, dtype=np.int64)] = True
+    return mask
+
+
+def per_query(allowed: Allowed | Sequence[Allowed], m: int) -> list[Allowed]:
+    """One restriction per query, from one shared by all or a list of them."""
+    if isinstance(allowed, list | tuple):
+        if len(allowed) != m:
+            raise ValueError(f"{len(allowed)} restrictions for {m} queries")
+        return list(allowed)
+    return [allowed] * m
+
 
 class Index(ABC):
-    """Finds the rows most similar (cosine) to query vectors.
+    """Nearest rows by cosine, for a batch of queries; see the module docstring.
 
-    ``search`` takes a batch as readily as one query: ``queries`` is (m, d), ``allowed``
-    is None, (n,) shared by all queries, or (m, n) one mask per query, and ``exclude``
-    optionally lists, per query, rows that must not come back. It returns
-    ``(rows, scores)``, both (m, k), best first; where fewer than k rows are allowed,
-    the tail holds row -1 and score -inf.
+    ``search`` takes queries (m, d) (or one (d,)) and returns ``(rows, scores)``, both
+    (m, k), best first, ties to the lower row; where fewer than k rows are allowed the
+    tail holds row -1 and score -inf. ``allowed`` is one :data:`Allowed` for all queries
+    or a list with one per query; ``exclude`` optionally lists, per query, rows that
+    must not come back.
     """
+
+    #: The registry name, recorded in the model manifest.
+    name: ClassVar[str] = ""
+    #: The (n, d) unit vectors the index was built from.
+    vectors: np.ndarray
+
+    @classmethod
+    @abstractmethod
+    def build(cls, vectors: np.ndarray, progress: Progress | None = None) -> Index:
+        """Index ``vectors`` (n, d), float32 unit rows."""
 
     @abstractmethod
     def search(
         self,
         queries: np.ndarray,
         k: int,
-        allowed: np.ndarray | None = None,
-        exclude: list[np.ndarray] | None = None,
+        allowed: Allowed | Sequence[Allowed] = None,
+        exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows and scores per query."""
 
-    @abstractmethod
-    def search_row(
+    def search_rows(
         self,
-        row: int,
+        rows: Sequence[int],
         k: int,
-        allowed: np.ndarray | None = None,
-        exclude: np.ndarray | None = None,
+        allowed: Allowed | Sequence[Allowed] = None,
+        exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k rows and scores, (k,) each, for the query "like indexed row ``row``".
-
-        The same answer as ``search`` with that row's own vector; a backend may have a
-        faster way to give it.
-        """
+        """The same as ``search`` with indexed rows' own vectors as the queries ("more
+        like this track"); a backend may have a faster way to answer."""
+        return self.search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude)
 
     @abstractmethod
-    def similarity(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
-        """Cosine similarities between two sets of indexed rows, (len(a), len(b))."""
+    def save(self, directory: Path) -> dict[str, Any]:
+        """Write the backend's own files into ``directory``; returns what ``load`` needs
+        to check them (kept in ``index.json``)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> Index:
+        """Read an index saved by ``save``; raises ModelIntegrityError on a mismatch."""

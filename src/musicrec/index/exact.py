@@ -2,48 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
-from musicrec.index.base import Index
-from musicrec.index.neighbours import NeighbourTable, neighbours_of
+from musicrec.index.base import Allowed, Index, as_mask, per_query
 from musicrec.index.topk import top_k
+from musicrec.progress import Progress
 
 
 class ExactIndex(Index):
     """Brute-force inner product over float32 unit vectors (memory-mapped is fine).
 
     Vectors stored column-major (as ``musicrec build`` writes them) give a contiguous
-    (d, n) view for the product at no cost; otherwise one transposed copy is made.
-    ``neighbours``, a table from :func:`musicrec.index.neighbours.nearest_neighbours`,
-    answers single-track queries without the scan when it holds enough rows.
+    (d, n) view for the product at no cost; otherwise one transposed copy is made. It
+    has no files of its own: the model's vectors are its data.
     """
 
-    def __init__(self, vectors: np.ndarray, neighbours: NeighbourTable | None = None) -> None:
+    name = "exact"
+
+    def __init__(self, vectors: np.ndarray) -> None:
         self.vectors = np.asarray(vectors)  # a plain view of a memmap: cheaper indexing
-        self.neighbours = neighbours
-        transposed = vectors.T
+        transposed = self.vectors.T
         self._columns = (
             transposed if transposed.flags.c_contiguous else np.ascontiguousarray(transposed)
         )
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, progress: Progress | None = None) -> ExactIndex:
+        return cls(vectors)
 
     def search(
         self,
         queries: np.ndarray,
         k: int,
-        allowed: np.ndarray | None = None,
-        exclude: list[np.ndarray] | None = None,
+        allowed: Allowed | Sequence[Allowed] = None,
+        exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        m = queries.shape[0]
+        m, n = queries.shape[0], self.vectors.shape[0]
         scores = queries @ self._columns  # (m, n)
-        if allowed is not None:
-            np.putmask(scores, ~np.broadcast_to(allowed, scores.shape), -np.inf)
+        restrictions = per_query(allowed, m)
+        if all(a is restrictions[0] for a in restrictions):
+            mask = as_mask(restrictions[0], n)
+            if mask is not None:
+                np.putmask(scores, ~np.broadcast_to(mask, scores.shape), -np.inf)
+        else:
+            for i, restriction in enumerate(restrictions):
+                mask = as_mask(restriction, n)
+                if mask is not None:
+                    scores[i, ~mask] = -np.inf
         for i, rows in enumerate(exclude or ()):
             scores[i, rows] = -np.inf
-        if m == 1:
-            r, s = top_k(scores[0], k)
-            if len(r) == k:
-                return r[None, :], s[None, :]
         rows = np.full((m, k), -1, dtype=np.int64)
         top = np.full((m, k), -np.inf, dtype=np.float32)
         for i in range(m):
@@ -51,21 +63,9 @@ class ExactIndex(Index):
             rows[i, : len(r)], top[i, : len(r)] = r, s
         return rows, top
 
-    def search_row(
-        self,
-        row: int,
-        k: int,
-        allowed: np.ndarray | None = None,
-        exclude: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if self.neighbours is not None and k <= self.neighbours.width:
-            found = neighbours_of(self.neighbours, row, k, allowed, exclude)
-            if found is not None:
-                return found
-        rows, scores = self.search(
-            self.vectors[row], k, allowed, None if exclude is None else [exclude]
-        )
-        return rows[0], scores[0]
+    def save(self, directory: Path) -> dict[str, Any]:
+        return {}
 
-    def similarity(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
-        return self.vectors[rows_a] @ self.vectors[rows_b].T
+    @classmethod
+    def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> ExactIndex:
+        return cls(vectors)

@@ -1,4 +1,4 @@
-"""Exact top-k selection over one row of scores."""
+"""Exact top-k selection over one row of scores: best first, ties to the lower row."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ SAMPLE_STEP = 16
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and scores of the k largest finite scores, best first (exact).
+    """Rows and scores of the k largest finite scores, best first; among equal scores
+    the lower row comes first (exact).
 
     A threshold taken from a strided sample selects a small superset of the top k in
-    one pass; only when that superset is too small does a full partition run.
+    one pass; only when that superset is too small does a full partition run. Either
+    way every row scoring at least the threshold is kept, in row order, so a stable sort
+    breaks ties by row.
     """
     n = len(scores)
     candidates = None
@@ -27,8 +30,9 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     if candidates is None:
         finite = np.flatnonzero(np.isfinite(scores))
         if len(finite) > k:
-            part = np.argpartition(scores[finite], len(finite) - k)[len(finite) - k:]
-            candidates = finite[part]
+            values = scores[finite]
+            kth = np.partition(values, len(values) - k)[len(values) - k]
+            candidates = finite[values >= kth]  # all ties at the k-th score, in row order
         else:
             candidates = finite
     order = np.argsort(-scores[candidates], kind="stable")[:k]

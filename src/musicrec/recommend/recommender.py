@@ -1,4 +1,4 @@
-"""The Recommender: the one API that the CLI, REST service and web page all call."""
+"""The Recommender: the one API that the CLI, REST service, web page and evaluation call."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from musicrec.errors import InvalidArgumentError, UnknownTrackError
-from musicrec.features.space import feature_matrix
-from musicrec.index import ExactIndex, Index
+from musicrec.data.schema import feature_matrix
+from musicrec.errors import InvalidArgumentError, MusicrecError, UnknownTrackError
+from musicrec.index import Allowed, Index, RowMask
 from musicrec.recommend.explain import Explainer, seed_profile, why_text
-from musicrec.recommend.filters import Filters
-from musicrec.recommend.rerank import in_order, one_per_song, select
+from musicrec.recommend.request import RecommendRequest, SeedLike
+from musicrec.recommend.rerank import Candidates, RerankStep, apply_steps, steps_for
 from musicrec.recommend.results import Recommendation, Result
 from musicrec.recommend.seeds import (
     ResolvedSeed,
@@ -26,23 +26,25 @@ from musicrec.recommend.seeds import (
 )
 
 if TYPE_CHECKING:
-    from musicrec.artifact import Model
-
-SeedLike = str | Seed
+    from musicrec.model.store import Model
 
 #: How strongly a negative seed pushes the query away (Rocchio's gamma).
 NEGATIVE_STRENGTH = 0.5
-MAX_K = 1000
+#: Candidates fetched before reranking: at least this many, or 10 per track asked for.
+MIN_POOL = 100
 
 
 class _Query(NamedTuple):
-    """One seed set made ready to search."""
+    """One request made ready to search."""
 
+    request: RecommendRequest
     pos: list[ResolvedSeed]
     neg: list[ResolvedSeed]
     vector: np.ndarray  # unit query vector
     profile: np.ndarray  # the seeds' feature values, for explanations
     row: int | None  # the catalog row when the query is that one track's own vector
+    allowed: Allowed
+    exclude: np.ndarray
 
 
 class Recommender:
@@ -51,7 +53,14 @@ class Recommender:
     Parameters
     ----------
     model : a built model (see :func:`musicrec.load_model`).
-    index : nearest-neighbour backend; exact cosine search by default.
+    index : nearest-neighbour backend; the model's own by default.
+    extra : canonical rows of tracks outside the catalog (the user's table), usable as
+        seeds and found by search.
+    lookup : ``lookup(spotify_id)`` returns the canonical row (with features) of a
+        Spotify track in neither (or raises UnknownTrackError saying why not); it may
+        have ``find(text)`` (a Spotify search) and a list of ``notes`` for the user.
+    extra_steps : rerank steps run after the standard ones (see
+        :mod:`musicrec.recommend.rerank`).
     """
 
     def __init__(
@@ -61,17 +70,15 @@ class Recommender:
         *,
         extra: pd.DataFrame | None = None,
         lookup: Callable[[str], dict] | None = None,
+        extra_steps: Sequence[RerankStep] = (),
     ) -> None:
-        """``extra``: canonical rows of tracks outside the catalog (the user's table),
-        usable as seeds and found by search. ``lookup(spotify_id)``: called for a Spotify
-        track that is in neither; returns its canonical row with features (or raises
-        UnknownTrackError saying why not)."""
         self.model = model
         self.catalog = model.catalog
         self.space = model.space
         self.vectors = np.asarray(model.vectors)  # plain view of the memmap: cheap indexing
-        self.index = index if index is not None else ExactIndex(self.vectors, model.neighbours)
+        self.index = index if index is not None else model.index
         self.lookup = lookup
+        self.extra_steps = list(extra_steps)
         self._extra = pd.DataFrame()
         self._extra_rows: dict[str, int] = {}
         if extra is not None and len(extra):
@@ -139,6 +146,15 @@ class Recommender:
         return ResolvedSeed(seed, -1, str(row["track_id"]), label, "added",
                             vector=self._extra_vectors[i], raw=self._extra_raw[i])
 
+    def _lookup_notes(self) -> list[str]:
+        """What the outside-track lookup has to tell the user since it was last asked."""
+        notes = getattr(self.lookup, "notes", None)
+        if not notes:
+            return []
+        taken = list(notes)
+        notes.clear()
+        return taken
+
     def search(self, text: str, limit: int = 10) -> pd.DataFrame:
         """Tracks whose title or artist fit ``text``, best first (added tracks too)."""
         hits = self.catalog.search(text, limit)
@@ -161,37 +177,19 @@ class Recommender:
 
     # ---------------------------------------------------------------- recommend
     def recommend(
-        self,
-        seeds: Sequence[SeedLike] | SeedLike,
-        k: int = 10,
-        *,
-        negatives: Sequence[SeedLike] = (),
-        filters: Filters | None = None,
-        artist_cap: int | None = 2,
-        mmr_lambda: float = 1.0,
-        same_cluster: bool = False,
+        self, seeds: RecommendRequest | Sequence[SeedLike] | SeedLike, k: int = 10,
+        **options,
     ) -> Recommendation:
-        """Tracks like ``seeds`` (and unlike ``negatives``), best first.
+        """Tracks like the seeds, best first.
 
-        Parameters
-        ----------
-        seeds : one or many of: track id, Spotify URL/URI, "title", "title - artist",
-            or :class:`Seed` with a weight.
-        k : number of tracks to return (1..1000).
-        negatives : seeds to move away from ("less like this").
-        filters : which tracks may come back.
-        artist_cap : at most this many tracks per artist (None: no cap); others backfill
-            only when too few tracks remain.
-        mmr_lambda : 1.0 ranks by similarity alone; lower values trade similarity for
-            diversity (maximal marginal relevance).
-        same_cluster : only tracks in the song cluster of one of the seeds.
+        Give a :class:`RecommendRequest`, or its seeds with its other fields as keywords
+        (``negatives``, ``filters``, ``artist_cap``, ``diversity``, ``same_cluster``).
         """
-        if isinstance(seeds, str | Seed):
-            seeds = [seeds]
-        return self.recommend_batch(
-            [seeds], k, negatives=[negatives], filters=filters, artist_cap=artist_cap,
-            mmr_lambda=mmr_lambda, same_cluster=same_cluster,
-        )[0]
+        if isinstance(seeds, RecommendRequest):
+            if options:
+                raise InvalidArgumentError("give either a RecommendRequest or options")
+            return self.recommend_batch([seeds])[0]
+        return self.recommend_batch([RecommendRequest(seeds, k=k, **options)])[0]
 
     def similar(self, track_id: str, k: int = 10, **options) -> Recommendation:
         """Tracks similar to one catalog track, by id."""
@@ -199,59 +197,75 @@ class Recommender:
 
     def recommend_batch(
         self,
-        seed_sets: Sequence[Sequence[SeedLike]],
+        requests: Sequence[RecommendRequest | Sequence[SeedLike]],
         k: int = 10,
         *,
-        negatives: Sequence[Sequence[SeedLike]] | None = None,
-        filters: Filters | None = None,
-        artist_cap: int | None = 2,
-        mmr_lambda: float = 1.0,
-        same_cluster: bool = False,
+        allowed_rows: np.ndarray | None = None,
+        exclude_rows: Sequence[np.ndarray] | None = None,
+        **options,
     ) -> list[Recommendation]:
-        """Answer several seed sets in one call (one matrix product for all queries)."""
-        _check_options(k, artist_cap, mmr_lambda)
-        if negatives is None:
-            negatives = [()] * len(seed_sets)
-        if len(negatives) != len(seed_sets):
-            raise InvalidArgumentError("give one list of negatives per seed set")
-        catalog = self.catalog
-        prepared = [self._prepare(s, n) for s, n in zip(seed_sets, negatives, strict=True)]
-        if not prepared:
+        """Answer several requests in one call (one matrix product for all scans).
+
+        Plain seed lists become requests with ``k`` and ``options``. ``allowed_rows``
+        (catalog rows, shared by all) and ``exclude_rows`` (one array per request) narrow
+        the candidates further; evaluation uses them for its splits.
+        """
+        requests = [r if isinstance(r, RecommendRequest) else RecommendRequest(r, k=k, **options)
+                    for r in requests]
+        if exclude_rows is not None and len(exclude_rows) != len(requests):
+            raise InvalidArgumentError("give one array of excluded rows per request")
+        allowed_mask = None
+        if allowed_rows is not None:
+            allowed_mask = np.zeros(len(self.catalog), dtype=bool)
+            allowed_mask[np.asarray(allowed_rows, dtype=np.int64)] = True
+        masks: dict[str, RowMask | None] = {}
+        queries = []
+        for i, request in enumerate(requests):
+            try:
+                query = self._prepare(request, allowed_mask, masks)
+            except MusicrecError as exc:
+                exc.notices = [*self._lookup_notes(), *getattr(exc, "notices", [])]
+                raise
+            if exclude_rows is not None:
+                query = query._replace(exclude=np.union1d(query.exclude, exclude_rows[i]))
+            queries.append(query)
+        if not queries:
             return []
-        shared = (filters or Filters()).mask(catalog)
-        allowed = [shared] * len(prepared)
-        if same_cluster:
-            allowed = [self._in_seed_clusters(q.pos, shared) for q in prepared]
-        # the seeds, the negatives and every version of them never come back
-        exclude = [self._excluded((*q.pos, *q.neg)) for q in prepared]
-        pool = min(len(catalog), max(100, 10 * k))
-        found = self._candidates(prepared, pool, allowed, exclude)
-        out = []
-        for i, (pos, neg, query, profile, _) in enumerate(prepared):
-            (cand_rows, cand_scores), wider = found[i], pool
-            while True:
-                valid = cand_rows >= 0
-                every_allowed = not valid.all()  # the pool already holds every allowed track
-                if every_allowed:
-                    cand_rows, cand_scores = cand_rows[valid], cand_scores[valid]
-                picked, distinct = self._rerank(cand_rows, cand_scores, k, artist_cap, mmr_lambda)
-                # a wider pool when versions leave too few distinct songs
-                if distinct >= k or every_allowed or wider >= len(catalog):
-                    break
-                wider = min(len(catalog), wider * 4)
-                r, s = self.index.search(query[None, :], wider, allowed[i], [exclude[i]])
-                cand_rows, cand_scores = r[0], s[0]
-            results = self._results(cand_rows[picked], cand_scores[picked], query, profile)
-            notices = [n for n in (s.notice() for s in (*pos, *neg)) if n]
-            if len(results) < k:
-                notices.append(
-                    f"only {len(results)} track{'s' if len(results) != 1 else ''} passed the "
-                    f"filters (asked for {k})"
-                )
-            out.append(Recommendation(pos, neg, results, notices))
-        return out
+        pools = [min(len(self.catalog), max(MIN_POOL, 10 * q.request.k)) for q in queries]
+        found = self._candidates(queries, max(pools))
+        notes = self._lookup_notes()
+        return [self._answer(q, found[i], pools[i], notes) for i, q in enumerate(queries)]
 
     # ---------------------------------------------------------------- internals
+    def _answer(self, query: _Query, found, pool: int, notes: list[str]) -> Recommendation:
+        request = query.request
+        k = request.k
+        steps = [*steps_for(request, self.catalog.version_codes, self.catalog.artist_codes,
+                            self.vectors), *self.extra_steps]
+        rows, scores = found[0][:pool], found[1][:pool]
+        while True:
+            valid = rows >= 0
+            exhausted = not valid.all() or pool >= len(self.catalog)
+            rows, scores = rows[valid], scores[valid]
+            chosen = apply_steps(Candidates(rows, scores, len(rows)), steps, k)
+            # a wider pool when versions left too few distinct songs
+            if len(chosen) >= k or exhausted:
+                break
+            pool = min(len(self.catalog), pool * 4)
+            r, s = self.index.search(query.vector[None, :], pool, query.allowed,
+                                     [query.exclude])
+            rows, scores = r[0], s[0]
+        chosen = chosen.top(k)
+        results = self._results(chosen.rows, chosen.scores, query.vector, query.profile)
+        notices = list(dict.fromkeys(
+            [*notes, *(n for n in (s.notice() for s in (*query.pos, *query.neg)) if n)]))
+        if len(results) < k:
+            notices.append(
+                f"only {len(results)} track{'s' if len(results) != 1 else ''} passed the "
+                f"filters (asked for {k})"
+            )
+        return Recommendation(query.pos, query.neg, results, notices)
+
     def _excluded(self, seeds) -> np.ndarray:
         """Catalog rows of the seeds and all their versions (also of added tracks)."""
         catalog = self.catalog
@@ -265,65 +279,66 @@ class Recommender:
         for r in outside:
             track = self._extra.iloc[self._extra_rows[r.track_id]]
             name = track["name"] if isinstance(track["name"], str) else None
-            artists = track["artists"] if isinstance(track["artists"], list) else None
-            keys.append(version_key(name, artists))
+            keys.append(version_key(name, track["artists"]))
         return np.unique(np.concatenate([rows, *(catalog.rows_with_version_key(k) for k in keys)]))
 
-    def _in_seed_clusters(self, seeds: list[ResolvedSeed], allowed: np.ndarray | None):
-        """``allowed`` narrowed to the song clusters of ``seeds``."""
-        if self.model.clusters is None:
-            raise InvalidArgumentError("this model has no clusters; rebuild it")
+    def _allowed(self, request: RecommendRequest, pos: list[ResolvedSeed],
+                 allowed_mask: np.ndarray | None, masks: dict) -> Allowed:
+        """Which rows may come back: filters, the seeds' clusters, ``allowed_mask``.
+        Requests with the same filters share one restriction object (one scan mask)."""
+        key = repr(request.filters)
+        if key not in masks:
+            mask = request.filters.mask(self.catalog)
+            if allowed_mask is not None:
+                mask = allowed_mask if mask is None else mask & allowed_mask
+            masks[key] = None if mask is None else RowMask(mask)
+        shared = masks[key]
+        if not request.same_cluster:
+            return shared
         songs = self.model.clusters.songs
         labels = songs.labels
         clusters = [labels[s.row] if not s.external else
-                    int(songs.predict(s.raw[None, :])[0]) for s in seeds]
+                    int(songs.predict(s.raw[None, :])[0]) for s in pos]
         mask = np.isin(labels, clusters)
-        return mask if allowed is None else mask & allowed
+        return RowMask(mask if shared is None else mask & shared.mask)
 
-    def _candidates(
-        self, prepared: list[_Query], pool: int, allowed: list[np.ndarray | None],
-        exclude: list[np.ndarray],
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _candidates(self, queries: list[_Query], pool: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The best ``pool`` candidates per query: one-track queries through
-        ``search_row`` (a backend may answer them without a scan), the rest in one batch."""
-        found: list = [None] * len(prepared)
-        scan = []
-        for i, q in enumerate(prepared):
-            if q.row is None:
-                scan.append(i)
+        ``search_rows`` (a backend may answer them without a scan), the rest in one batch."""
+        found: list = [None] * len(queries)
+        for group, by_row in (([i for i, q in enumerate(queries) if q.row is not None], True),
+                              ([i for i, q in enumerate(queries) if q.row is None], False)):
+            if not group:
+                continue
+            allowed = [queries[i].allowed for i in group]
+            if all(a is allowed[0] for a in allowed):
+                allowed = allowed[0]
+            exclude = [queries[i].exclude for i in group]
+            if by_row:
+                rows, scores = self.index.search_rows(
+                    [queries[i].row for i in group], pool, allowed, exclude)
             else:
-                found[i] = self.index.search_row(q.row, pool, allowed[i], exclude[i])
-        if scan:
-            masks = [allowed[i] for i in scan]
-            if all(m is masks[0] for m in masks):
-                mask = masks[0]  # one mask for the whole batch
-            else:
-                n = len(self.catalog)
-                mask = np.stack([np.ones(n, dtype=bool) if m is None else m for m in masks])
-            rows, scores = self.index.search(
-                np.stack([prepared[i].vector for i in scan]), pool, mask,
-                [exclude[i] for i in scan],
-            )
-            for j, i in enumerate(scan):
+                rows, scores = self.index.search(
+                    np.stack([queries[i].vector for i in group]), pool, allowed, exclude)
+            for j, i in enumerate(group):
                 found[i] = rows[j], scores[j]
         return found
 
-    def _prepare(self, seeds: Sequence[SeedLike], negatives: Sequence[SeedLike]) -> _Query:
-        if isinstance(seeds, str | Seed):
-            seeds = [seeds]
-        if not seeds:
-            raise InvalidArgumentError("give at least one seed")
-        pos = [self.resolve(s) for s in seeds]
-        neg = [self.resolve(s) for s in negatives]
+    def _prepare(self, request: RecommendRequest, allowed_mask, masks) -> _Query:
+        pos = [self.resolve(s) for s in request.seeds]
+        neg = [self.resolve(s) for s in request.negatives]
         both = {r.track_id for r in pos} & {r.track_id for r in neg}
         if both:
             raise InvalidArgumentError(
                 f"{', '.join(sorted(both))} is both a seed and a negative seed"
             )
+        allowed = self._allowed(request, pos, allowed_mask, masks)
+        exclude = self._excluded((*pos, *neg))  # the seeds and every version of them
         vectors = self.vectors
         if len(pos) == 1 and not neg and not pos[0].external:  # its own vector is the query
             row = pos[0].row
-            return _Query(pos, neg, np.array(vectors[row], dtype=np.float32), self._raw[row], row)
+            return _Query(request, pos, neg, np.array(vectors[row], dtype=np.float32),
+                          self._raw[row], row, allowed, exclude)
         pos_w = np.array([r.seed.weight for r in pos])
         query = (pos_w[:, None] * self._seed_vectors(pos)).sum(0) / pos_w.sum()
         if neg:
@@ -334,75 +349,26 @@ class Recommender:
         query = (query / norm if norm > 0 else query).astype(np.float32)
         raw = np.stack([r.raw if r.external else self._raw[r.row] for r in pos])
         profile = seed_profile(raw, pos_w, self.space.features_)
-        return _Query(pos, neg, query, profile, None)
+        return _Query(request, pos, neg, query, profile, None, allowed, exclude)
 
     def _seed_vectors(self, seeds: list[ResolvedSeed]) -> np.ndarray:
         return np.stack([r.vector if r.external else self.vectors[r.row] for r in seeds])
-
-    def _rerank(
-        self, rows: np.ndarray, scores: np.ndarray, k: int, artist_cap: int | None,
-        mmr_lambda: float,
-    ) -> tuple[np.ndarray, int]:
-        """Positions of the k tracks to show (one per song, artist cap, MMR), and how many
-        distinct songs the candidates hold (at least k when they were enough)."""
-        catalog = self.catalog
-        if mmr_lambda >= 1.0:
-            picked, distinct = in_order(
-                rows, k, catalog.version_codes, catalog.artist_codes, artist_cap
-            )
-            return np.asarray(picked, dtype=np.int64), distinct
-        songs = one_per_song(rows, catalog.version_codes)
-        picked = select(
-            rows[songs], scores[songs], k, catalog.artist_codes, artist_cap, mmr_lambda,
-            self.index.similarity,
-        )
-        return songs[picked], len(songs)
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
         d = len(self.space.features_)  # explanations read the audio-feature columns only
         reasons = self._explainer.explain(
             query[:d], self.vectors[rows[:, None], np.arange(d)], self._raw[rows], profile
         )
-        ids, names, albums, all_artists, all_genres, years, pops = self._result_columns
+        records = self.catalog.records(rows.tolist())
         clusters = self._cluster_labels
         return [
-            Result(
-                rank=rank,
-                track_id=ids[row],
-                name=names[row],
-                artists=[] if all_artists[row] is None else list(all_artists[row]),
-                album=albums[row],
-                year=years[row],
-                popularity=pops[row],
-                genres=[] if all_genres[row] is None else list(all_genres[row]),
-                score=round(score, 4),
-                why=why_text(why, score),
-                reasons=why,
-                cluster=None if clusters is None else clusters[row],
-            )
-            for rank, (row, score, why) in enumerate(
-                zip(rows.tolist(), scores.tolist(), reasons, strict=True), 1
+            Result(rank=rank, **record, score=round(score, 4), why=why_text(why, score),
+                   reasons=why, cluster=clusters[row])
+            for rank, (row, record, score, why) in enumerate(
+                zip(rows.tolist(), records, scores.tolist(), reasons, strict=True), 1
             )
         ]
 
     @cached_property
-    def _cluster_labels(self) -> list[int] | None:
-        clusters = self.model.clusters
-        return None if clusters is None else clusters.songs.labels.tolist()
-
-    @cached_property
-    def _result_columns(self) -> tuple[list, ...]:
-        """The catalog columns a Result shows, as Python lists of Python values."""
-        c = self.catalog.column
-        ids = [str(v) for v in c("track_id")]
-        whole = [[None if v is None else int(v) for v in c(n)] for n in ("year", "popularity")]
-        return ids, *(c(n).tolist() for n in ("name", "album", "artists", "genres")), *whole
-
-
-def _check_options(k: int, artist_cap: int | None, mmr_lambda: float) -> None:
-    if not isinstance(k, int | np.integer) or not 1 <= k <= MAX_K:
-        raise InvalidArgumentError(f"k must be a whole number from 1 to {MAX_K} (got {k})")
-    if artist_cap is not None and artist_cap < 1:
-        raise InvalidArgumentError(f"artist cap must be at least 1 (got {artist_cap})")
-    if not 0.0 <= mmr_lambda <= 1.0:
-        raise InvalidArgumentError(f"MMR lambda must be between 0 and 1 (got {mmr_lambda})")
+    def _cluster_labels(self) -> list[int]:
+        return self.model.clusters.songs.labels.tolist()

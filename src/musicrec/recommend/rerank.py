@@ -1,104 +1,131 @@
-"""Rerank steps after retrieval: one song per version, per-artist cap, MMR diversity.
+"""Rerank steps after retrieval, in the style of a troi playlist chain: candidates in,
+candidates out, each step with one job.
 
-Each step has one job, in the style of a troi playlist chain: candidates in, fewer or
-reordered candidates out.
+A :class:`Candidates` list is best first; its first ``preferred`` entries are the ones
+to show, the rest only fill up when too few preferred ones remain. A step may drop
+candidates (one per song), move them behind the preferred ones (artist cap) or reorder
+the preferred ones (MMR diversity). :func:`steps_for` configures the standard chain
+from a request; a list of steps composes with :func:`apply_steps`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-
-def one_per_song(rows: np.ndarray, version_codes: np.ndarray) -> np.ndarray:
-    """Positions in ``rows`` (best first) of the first candidate of each song."""
-    _, first = np.unique(version_codes[rows], return_index=True)
-    return np.sort(first)
+from musicrec.recommend.request import RecommendRequest
 
 
-def select(
-    rows: np.ndarray,
-    scores: np.ndarray,
-    k: int,
-    artist_codes: np.ndarray,
-    artist_cap: int | None,
-    mmr_lambda: float,
-    similarity: Callable[[np.ndarray, np.ndarray], np.ndarray],
-) -> list[int]:
-    """Pick k positions of ``rows`` (best-first candidates) by MMR under an artist cap.
+@dataclass
+class Candidates:
+    """Catalog rows and their scores, best first; the first ``preferred`` are preferred."""
 
-    MMR: each step takes the candidate maximising
-    ``lambda * score - (1 - lambda) * max similarity to those already taken``; lambda = 1
-    keeps the plain ranking. Candidates past the artist cap are only used to backfill
-    when too few others remain.
-    """
-    n = len(rows)
-    if n == 0 or k <= 0:
-        return []
-    if mmr_lambda >= 1.0:
-        return in_order(rows, k, None, artist_codes, artist_cap)[0]
-    artists = artist_codes[rows].tolist()
-    objective = scores.astype(np.float64)
-    pair_sim = similarity(rows, rows).astype(np.float64)
-    max_sim = np.full(n, -np.inf)
-    available = np.ones(n, dtype=bool)
-    blocked = np.zeros(n, dtype=bool)  # artist already at its cap
-    artist_array = np.asarray(artists)
-    per_artist: dict[int, int] = {}
-    taken: list[int] = []
-    while len(taken) < k:
-        eligible = available & ~blocked
-        if not eligible.any():
-            break
-        if taken:
-            mmr = mmr_lambda * objective - (1.0 - mmr_lambda) * max_sim
-            pick = int(np.flatnonzero(eligible)[np.argmax(mmr[eligible])])
-        else:
-            pick = int(np.argmax(eligible))  # candidates are best-first
-        taken.append(pick)
-        available[pick] = False
-        artist = artists[pick]
-        per_artist[artist] = per_artist.get(artist, 0) + 1
-        if artist_cap is not None and per_artist[artist] >= artist_cap:
-            blocked |= artist_array == artist
-        max_sim = np.maximum(max_sim, pair_sim[pick])
-    if len(taken) < k:  # backfill with capped candidates, best first
-        rest = np.flatnonzero(available)
-        taken.extend(int(i) for i in rest[: k - len(taken)])
-    return taken
+    rows: np.ndarray
+    scores: np.ndarray
+    preferred: int
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self, positions: np.ndarray, preferred: int) -> Candidates:
+        """These positions, in this order, with the first ``preferred`` preferred."""
+        return Candidates(self.rows[positions], self.scores[positions], preferred)
+
+    def top(self, k: int) -> Candidates:
+        """The first k: the preferred ones, then fill-up."""
+        return Candidates(self.rows[:k], self.scores[:k], min(self.preferred, k))
 
 
-def in_order(
-    rows: np.ndarray,
-    k: int,
-    version_codes: np.ndarray | None,
-    artist_codes: np.ndarray,
-    artist_cap: int | None,
-) -> tuple[list[int], int]:
-    """The plain ranking in one pass: positions of up to k of ``rows`` (best first).
+class RerankStep(Protocol):
+    """One rerank step: ``step(candidates, k) -> candidates``."""
 
-    Keeps the first candidate of each song (when ``version_codes`` is given) and at most
-    ``artist_cap`` per artist, backfilling with capped candidates when too few others
-    remain. Also returns how many distinct songs it saw: at least k when it filled the
-    list from uncapped candidates, else every distinct song in ``rows``.
-    """
-    artists = artist_codes[rows].tolist()
-    songs = version_codes[rows].tolist() if version_codes is not None else range(len(rows))
-    seen: set[int] = set()
-    taken: list[int] = []
-    skipped: list[int] = []
-    per_artist: dict[int, int] = {}
-    for i, (song, artist) in enumerate(zip(songs, artists)):  # noqa: B905 (range or list)
-        if song in seen:
-            continue
-        seen.add(song)
-        count = per_artist.get(artist, 0)
-        if artist_cap is not None and count >= artist_cap:
-            skipped.append(i)
-            continue
-        per_artist[artist] = count + 1
-        taken.append(i)
-        if len(taken) == k:
-            return taken, len(seen)
-    return taken + skipped[: k - len(taken)], len(seen)
+    def __call__(self, candidates: Candidates, k: int) -> Candidates: ...
+
+
+class OnePerSong:
+    """Keep the best candidate of each song (versions share a song code)."""
+
+    def __init__(self, version_codes: np.ndarray) -> None:
+        self.version_codes = version_codes
+
+    def __call__(self, candidates: Candidates, k: int) -> Candidates:
+        _, first = np.unique(self.version_codes[candidates.rows], return_index=True)
+        first = np.sort(first)
+        return candidates.take(first, int((first < candidates.preferred).sum()))
+
+
+class ArtistCap:
+    """At most ``cap`` preferred candidates per artist; the others move behind the
+    preferred ones, in order, to fill up only when too few others remain."""
+
+    def __init__(self, artist_codes: np.ndarray, cap: int) -> None:
+        self.artist_codes = artist_codes
+        self.cap = cap
+
+    def __call__(self, candidates: Candidates, k: int) -> Candidates:
+        p = candidates.preferred
+        artists = self.artist_codes[candidates.rows[:p]]
+        order = np.argsort(artists, kind="stable")
+        sorted_artists = artists[order]
+        starts = np.flatnonzero(np.r_[True, sorted_artists[1:] != sorted_artists[:-1]])
+        rank_sorted = np.arange(p) - np.repeat(starts, np.diff(np.r_[starts, p]))
+        rank = np.empty(p, dtype=np.int64)
+        rank[order] = rank_sorted  # how many earlier candidates share the artist
+        kept = rank < self.cap
+        positions = np.concatenate([np.flatnonzero(kept), np.flatnonzero(~kept),
+                                    np.arange(p, len(candidates))])
+        return candidates.take(positions, int(kept.sum()))
+
+
+class Diversify:
+    """Maximal marginal relevance over the preferred candidates: each pick maximises
+    ``lam * score - (1 - lam) * max similarity to those already picked``."""
+
+    def __init__(self, vectors: np.ndarray, lam: float) -> None:
+        self.vectors = vectors
+        self.lam = lam
+
+    def __call__(self, candidates: Candidates, k: int) -> Candidates:
+        p = candidates.preferred
+        if p <= 1:
+            return candidates
+        rows = candidates.rows[:p]
+        vectors = np.asarray(self.vectors[rows], dtype=np.float64)
+        pair = vectors @ vectors.T
+        objective = self.lam * candidates.scores[:p].astype(np.float64)
+        max_sim = np.full(p, -np.inf)
+        available = np.ones(p, dtype=bool)
+        taken = [0]  # the best candidate first
+        available[0] = False
+        max_sim = np.maximum(max_sim, pair[0])
+        while len(taken) < min(k, p):
+            mmr = np.where(available, objective - (1.0 - self.lam) * max_sim, -np.inf)
+            pick = int(np.argmax(mmr))
+            taken.append(pick)
+            available[pick] = False
+            max_sim = np.maximum(max_sim, pair[pick])
+        positions = np.concatenate([taken, np.flatnonzero(available),
+                                    np.arange(p, len(candidates))])
+        return candidates.take(positions, p)
+
+
+def steps_for(
+    request: RecommendRequest, version_codes: np.ndarray, artist_codes: np.ndarray,
+    vectors: np.ndarray,
+) -> list[RerankStep]:
+    """The standard chain for a request: one per song, the artist cap, then diversity."""
+    steps: list[RerankStep] = [OnePerSong(version_codes)]
+    if request.cap is not None:
+        steps.append(ArtistCap(artist_codes, request.cap))
+    if request.diversity > 0:
+        steps.append(Diversify(vectors, 1.0 - request.diversity))
+    return steps
+
+
+def apply_steps(candidates: Candidates, steps: list[RerankStep], k: int) -> Candidates:
+    """Run ``steps`` in order."""
+    for step in steps:
+        candidates = step(candidates, k)
+    return candidates

@@ -21,7 +21,8 @@ class Reason:
 
 @dataclass(slots=True)
 class Result:
-    """One recommended track."""
+    """One recommended track: the catalog's record of it (see
+    :meth:`musicrec.data.catalog.Catalog.records`), its rank, score and reasons."""
 
     rank: int
     track_id: str
@@ -31,6 +32,7 @@ class Result:
     year: int | None
     popularity: int | None
     genres: list[str]
+    duration_ms: int | None
     score: float
     why: str
     reasons: list[Reason] = field(default_factory=list)
@@ -43,7 +45,8 @@ class Result:
 
 @dataclass
 class Recommendation:
-    """Results for one seed set, with the resolved seeds and notices for the user."""
+    """Results for one request, with the resolved seeds and notices for the user (every
+    note of the request travels here: ambiguous matches, lookups, short lists)."""
 
     seeds: list[ResolvedSeed]
     negatives: list[ResolvedSeed]

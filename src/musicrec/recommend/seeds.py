@@ -19,6 +19,8 @@ _URL = re.compile(
 )
 _URI = re.compile(rf"^spotify:track:({_SPOTIFY_ID})$")
 _BARE = re.compile(rf"^{_SPOTIFY_ID}$")
+#: The largest weight a seed may have.
+MAX_WEIGHT = 100.0
 _WEIGHT = re.compile(r"^(.*?):\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))$")
 
 
@@ -34,9 +36,10 @@ class Seed:
             raise InvalidArgumentError(
                 "a seed is empty: give a title, 'title - artist', a track id or a Spotify link"
             )
-        if not math.isfinite(self.weight) or self.weight <= 0:
+        if not math.isfinite(self.weight) or not 0 < self.weight <= MAX_WEIGHT:
             raise InvalidArgumentError(
-                f"seed weight must be a number above 0 (got {self.weight} for '{self.query}')"
+                f"seed weight must be a number above 0 and at most {MAX_WEIGHT:g} "
+                f"(got {self.weight} for '{self.query}')"
             )
 
 

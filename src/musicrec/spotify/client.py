@@ -203,6 +203,12 @@ class SpotifyClient:
         return PlaylistResult(playlist_id, url, added, len(uris))
 
 
+def save_playlist(settings: SpotifySettings, name: str, track_ids: Sequence[str]
+                  ) -> PlaylistResult:
+    """A private playlist called ``name`` with ``track_ids`` in the user's account."""
+    return SpotifyClient(settings).create_playlist(name, track_ids)
+
+
 def canonical_track(raw: dict) -> dict:
     """A Spotify track object as canonical track-table fields."""
     import pandas as pd

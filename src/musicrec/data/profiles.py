@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from musicrec.data.catalog import Catalog
-from musicrec.features.space import feature_matrix
+from musicrec.data.schema import feature_matrix
 
 
 def genre_profiles(catalog: Catalog, features: Sequence[str]) -> pd.DataFrame:

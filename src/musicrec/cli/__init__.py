@@ -1,0 +1,64 @@
+"""The command line: thin translations of options into calls of the Python API.
+
+Each module adds its commands to the one typer ``app``: ``recommend`` (recommend,
+search), ``model`` (build, import, info, evaluate), ``explore`` (clusters, figures),
+``serve``. Shared options live in ``options``. Errors become one-line messages
+(``--debug`` for the traceback); Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from musicrec.cli import explore, model, recommend, serve  # noqa: F401  (register commands)
+from musicrec.cli.app import app
+from musicrec.cli.options import say_notices, stderr
+from musicrec.errors import MusicrecError
+
+__all__ = ["app", "main", "run"]
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI on ``argv``; returns the exit code. Errors never show a traceback
+    unless ``--debug`` is among the arguments (or MUSICREC_DEBUG=1)."""
+    debug = "--debug" in argv or os.environ.get("MUSICREC_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        app(args=argv, prog_name="musicrec")  # standalone: usage errors exit 2 by themselves
+        return 0
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except MusicrecError as exc:
+        if debug:
+            traceback.print_exc()
+        say_notices(exc.notices)
+        from rich.markup import escape
+
+        stderr().print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    except KeyboardInterrupt:
+        stderr().print("interrupted")
+        return 130
+    except OSError as exc:  # a file or folder the user named cannot be read or written
+        if debug:
+            traceback.print_exc()
+        from rich.markup import escape
+
+        where = f"{exc.filename}: " if exc.filename else ""
+        stderr().print(f"[red]error:[/red] {escape(where + str(exc.strerror or exc))}")
+        return 1
+    except Exception as exc:  # a bug: say so briefly; --debug shows where
+        if debug:
+            traceback.print_exc()
+        stderr().print(
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}\n"
+            "Run again with --debug for the traceback, and please report it."
+        )
+        return 1
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))

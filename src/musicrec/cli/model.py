@@ -1,0 +1,146 @@
+"""Model commands: ``build``, ``import``, ``info`` and ``evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicrec.cli.app import app
+from musicrec.cli.options import (
+    CacheDir,
+    ModelChoice,
+    Reporter,
+    data_command,
+    model_command,
+    parse_pairs,
+    parse_weights,
+    split_features,
+    stderr,
+)
+
+
+@app.command()
+@data_command
+def build(
+    features: Annotated[str | None, typer.Option(
+        help="Comma-separated feature columns (default: the seed method's, where present).",
+        show_default=False)] = None,
+    weight: Annotated[list[str] | None, typer.Option(
+        "--weight", help="FEATURE=WEIGHT to make a feature count more or less. Repeatable.",
+        show_default=False)] = None,
+    *,
+    where: ModelChoice,
+) -> None:
+    """Build (or rebuild) the model for a dataset."""
+    from musicrec.workspace import build_dataset_model
+
+    with Reporter() as reporter:
+        built = build_dataset_model(
+            where.dataset, data_dir=where.data_dir, cache_dir=where.cache_dir,
+            features=split_features(features), weights=parse_weights(weight),
+            kind=where.kind, progress=reporter.progress(),
+        )
+    style = "" if built.space.style is None else " plus learned style"
+    stderr().print(
+        f"Built model '{where.dataset}' ({where.kind}): {len(built.catalog):,} tracks, "
+        f"{len(built.space.features_)} features{style}, at {built.path}"
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV or Parquet file of tracks.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the model to create.")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="CANONICAL=COLUMN, e.g. title=name, artist=artists. Repeatable.",
+        show_default=False)] = None,
+    features: Annotated[str | None, typer.Option(help="Comma-separated feature columns.",
+                                                 show_default=False)] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Import any track table through a column mapping and build a model from it."""
+    from musicrec.workspace import import_file
+
+    with Reporter() as reporter:
+        model = import_file(
+            file, parse_pairs(map_, "--map"), name, cache_dir=cache_dir,
+            features=split_features(features), progress=reporter.progress(),
+        )
+    stderr().print(
+        f"Imported {len(model.catalog):,} tracks as '{name}'. "
+        f"Try: musicrec recommend --dataset {name} \"<a title from the file>\""
+    )
+
+
+@app.command()
+@model_command
+def info(*, where: ModelChoice) -> None:
+    """Describe the catalog and the built model."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from musicrec.workspace import describe_model
+
+    table = Table(show_header=False, title="musicrec model", title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in describe_model(where.open()):
+        table.add_row(key, value)
+    Console().print(table)
+
+
+@app.command()
+@data_command
+def evaluate(
+    queries: Annotated[int, typer.Option(help="Query tracks for genre precision.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the splits and samples.")] = 0,
+    part: Annotated[str, typer.Option(
+        help="test: the held-out split; validation: a split inside the training part, "
+        "for choosing settings.")] = "test",
+    methods: Annotated[str, typer.Option(
+        help="Comma-separated: random, popularity, and model kinds (original, style; "
+        "'musicrec' is the default kind).")] = "random,popularity,original,musicrec",
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write the results as JSON here.", show_default=False)] = None,
+    plot_out: Annotated[Path | None, typer.Option(
+        "--plot", help="Also write a PNG comparing the methods here.", show_default=False)] = None,
+    *,
+    where: ModelChoice,
+) -> None:
+    """Measure recommendation quality against baselines on seeded, documented splits."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from musicrec.evaluation.harness import EvaluationSettings
+    from musicrec.evaluation.harness import evaluate as run_evaluation
+    from musicrec.evaluation.methods import make_methods
+    from musicrec.evaluation.report import plot, sections, table_rows
+    from musicrec.io import atomic_write
+    from musicrec.workspace import dataset_catalog
+
+    chosen = make_methods([m.strip() for m in methods.split(",") if m.strip()], seed)
+    settings = EvaluationSettings(seed=seed, queries=queries, part=part)
+    with Reporter() as reporter:
+        catalog = dataset_catalog(where.dataset, data_dir=where.data_dir,
+                                  cache_dir=where.cache_dir, progress=reporter.progress())
+        result = run_evaluation(catalog, chosen, settings, progress=reporter.progress())
+    console = Console()
+    for title, scores, columns in sections(result):
+        header, rows = table_rows(scores, columns, short=True)
+        table = Table(title=title, title_justify="left")
+        for i, name in enumerate(header):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    sizes = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.sizes.items())
+    console.print(f"[dim]{part} split, seed {seed}: {sizes}[/dim]")
+    if json_out is not None:
+        atomic_write(json_out, json.dumps(result.to_dict(), indent=2) + "\n")
+        stderr().print(f"Wrote {json_out}")
+    if plot_out is not None:
+        plot(result, plot_out)
+        stderr().print(f"Wrote {plot_out}")

@@ -1,0 +1,239 @@
+"""What every command shares: the options that pick a model, progress on standard
+error, and small parsers. Declared once; commands take them through :func:`model_command`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicrec.errors import InvalidArgumentError
+from musicrec.progress import Progress
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="MUSICREC_DATA_DIR",
+        help="Folder holding dataset files in musicrec's layout "
+        "(e.g. spotify_songs/spotify_songs.csv); nothing is downloaded then.",
+        show_default=False,
+    ),
+]
+CacheDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", envvar="MUSICREC_CACHE_DIR",
+        help="Where downloads and built models are kept (default: the user cache folder).",
+        show_default=False,
+    ),
+]
+Dataset = Annotated[str, typer.Option("--dataset", "-d", help="Dataset or imported model name.")]
+ModelDir = Annotated[
+    Path | None,
+    typer.Option("--model-dir", help="A model directory made by 'musicrec build' or "
+                 "'musicrec import' (instead of a dataset's).", show_default=False),
+]
+Kind = Annotated[
+    str,
+    typer.Option("--model", "-m", help="How vectors are made. style: audio features plus "
+                 "learned genre and playlist style (the default); original: the seed method, "
+                 "audio features only."),
+]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which model a command works on, as the shared options said."""
+
+    dataset: str = "spotify_songs"
+    kind: str = "style"
+    model_dir: Path | None = None
+    data_dir: Path | None = None
+    cache_dir: Path | None = None
+
+    def open(self, *, spotify=None, features_file: Path | None = None):
+        """The Recommender (building the model first if needed, with progress shown)."""
+        from musicrec.workspace import open_recommender
+
+        with Reporter() as reporter:
+            return open_recommender(
+                self.dataset, model_path=self.model_dir, data_dir=self.data_dir,
+                cache_dir=self.cache_dir, kind=self.kind, progress=reporter.progress(),
+                spotify=spotify, features_file=features_file,
+            )
+
+
+_SHARED = (
+    ("dataset", Dataset, "spotify_songs"),
+    ("kind", Kind, "style"),
+    ("model_dir", ModelDir, None),
+    ("data_dir", DataDir, None),
+    ("cache_dir", CacheDir, None),
+)
+
+
+def model_command(func):
+    """Give a command the shared model options; it receives them as ``where``
+    (a :class:`ModelChoice`). ``skip`` names options the command does not take."""
+    return _with_options(func, ())
+
+
+def data_command(func):
+    """Like :func:`model_command`, without ``--model-dir`` (for commands that read the
+    dataset itself)."""
+    return _with_options(func, ("model_dir",))
+
+
+def _with_options(func, skip: tuple[str, ...]):
+    shared = [(n, t, d) for n, t, d in _SHARED if n not in skip]
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "where"]
+    added = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t)
+             for n, t, d in shared]
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        choice = ModelChoice(**{n: kwargs.pop(n) for n, _, _ in shared})
+        return func(*args, where=choice, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*own, *added])
+    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters
+                               .values()}
+    return wrapper
+
+
+def stderr():
+    """A rich console on standard error (progress, notes, errors)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def say_notices(notices) -> None:
+    """Notes for the user, on standard error."""
+    from rich.markup import escape
+
+    err = stderr()
+    for note in notices:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+class Reporter:
+    """Shows long steps on stderr: a line per step, a bar for downloads and counted work."""
+
+    def __init__(self) -> None:
+        self.console = stderr()
+        self._bar = None
+        self._task = None
+        self._label = None
+
+    def step(self, message: str) -> None:
+        self._close_bar()
+        self.console.print(f"[dim]• {message}[/dim]")
+
+    def transfer(self, done: int, total: int | None) -> None:
+        if self._bar is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                TextColumn,
+                TransferSpeedColumn,
+            )
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(TextColumn("  downloading"), BarColumn(), DownloadColumn(),
+                            TransferSpeedColumn(), console=self.console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("download", total=total)
+        self._bar.update(self._task, completed=done, total=total)
+
+    def count(self, label: str, done: int, total: int) -> None:
+        if self._bar is None or self._label != label:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import Progress as Bar
+
+            self._close_bar()
+            self._bar = Bar(TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(),
+                            console=self.console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(label, total=total)
+            self._label = label
+        self._bar.update(self._task, completed=done, total=total)
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+            self._label = None
+
+    def progress(self) -> Progress:
+        return Progress(step=self.step, count=self.count, transfer=self.transfer)
+
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close_bar()
+
+
+def spotify_settings():
+    """Spotify settings from the environment (or a .env file)."""
+    from musicrec.spotify.settings import SpotifySettings
+
+    cache = os.environ.get("MUSICREC_SPOTIFY_TOKEN_CACHE")
+    return SpotifySettings.from_environment(token_cache=Path(cache) if cache else None)
+
+
+def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """NAME=VALUE options into a dict."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InvalidArgumentError(f"bad {option} '{pair}': write NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_weights(pairs: list[str] | None) -> dict[str, float]:
+    """FEATURE=WEIGHT options into a dict of numbers."""
+    out = {}
+    for key, value in parse_pairs(pairs, "--weight").items():
+        try:
+            out[key] = float(value)
+        except ValueError:
+            raise InvalidArgumentError(f"bad --weight '{key}={value}': not a number") from None
+    return out
+
+
+def split_features(features: str | None) -> list[str] | None:
+    """A comma-separated --features value as a list (None when not given)."""
+    if features is None:
+        return None
+    names = [f.strip() for f in features.split(",") if f.strip()]
+    if not names:
+        raise InvalidArgumentError("--features is empty")
+    return names
+
+
+def write_csv(frame) -> None:
+    """CSV on stdout, list columns written as 'a; b'."""
+    import sys
+
+    for column in ("artists", "genres"):
+        if column in frame:
+            frame[column] = frame[column].map(lambda v: "; ".join(v) if v is not None else "")
+    frame.to_csv(sys.stdout, index=False)

@@ -1,0 +1,197 @@
+"""``musicrec recommend`` and ``musicrec search``: translate options into a request."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from musicrec.cli.app import app
+from musicrec.cli.options import (
+    ModelChoice,
+    OutputFormat,
+    model_command,
+    say_notices,
+    spotify_settings,
+    stderr,
+    write_csv,
+)
+from musicrec.errors import InvalidArgumentError
+from musicrec.recommend.request import DEFAULTS, LIMITS
+
+
+def _limits(name: str) -> str:
+    low, high = LIMITS[name]
+    return f"{low:g}-{high:g}"
+
+
+@app.command()
+@model_command
+def recommend(
+    seeds: Annotated[
+        list[str] | None,
+        typer.Argument(help="Seed songs: 'title', 'title - artist', track id or Spotify link.",
+                       show_default=False),
+    ] = None,
+    seed: Annotated[
+        list[str] | None,
+        typer.Option("--seed", "-s", help="A seed, optionally weighted as SEED:WEIGHT. Repeatable.",
+                     show_default=False),
+    ] = None,
+    negative: Annotated[
+        list[str] | None,
+        typer.Option("--not", help="Less like this song. Repeatable.", show_default=False),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", "-k", help=f"How many tracks ({_limits('k')}).")] = (
+        int(DEFAULTS["k"])),
+    year: Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999 or 2015-.",
+                                             show_default=False)] = None,
+    popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
+                                                   show_default=False)] = None,
+    duration: Annotated[str | None, typer.Option(help="Length, m:ss or seconds, e.g. 2:30-4:00.",
+                                                 show_default=False)] = None,
+    explicit: Annotated[bool | None, typer.Option("--explicit/--clean",
+                        help="Only explicit / only clean tracks.", show_default=False)] = None,
+    genre: Annotated[list[str] | None, typer.Option(
+        "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
+    exclude_genre: Annotated[list[str] | None, typer.Option(
+        "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)] = None,
+    artist_cap: Annotated[int, typer.Option(
+        "--artist-cap", help=f"At most this many tracks per artist ({_limits('artist_cap')}; "
+        "0: no cap).")] = int(DEFAULTS["artist_cap"]),
+    diversity: Annotated[float, typer.Option(
+        "--diversity", help=f"0 ranks by similarity alone; up to 1 trades similarity for "
+        f"variety ({_limits('diversity')}, maximal marginal relevance).")] = DEFAULTS["diversity"],
+    same_cluster: Annotated[bool, typer.Option(
+        "--same-cluster", help="Only tracks in a seed's song cluster (see 'musicrec clusters').",
+    )] = False,
+    export_to: Annotated[Path | None, typer.Option(
+        "--export", help="Also save the list as a playlist file: .m3u8, .jspf or .csv.",
+        show_default=False)] = None,
+    to_spotify: Annotated[str | None, typer.Option(
+        "--to-spotify", help="Also save the list as a private Spotify playlist with this name "
+        "(needs SPOTIFY_CLIENT_ID/SECRET; asks you to allow it once).", show_default=False,
+    )] = None,
+    features_file: Annotated[Path | None, typer.Option(
+        "--features-file", help="CSV/Parquet with track_id and audio features, for Spotify "
+        "seeds outside the catalog.", show_default=False)] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        OutputFormat.table),
+    *,
+    where: ModelChoice,
+) -> None:
+    """Recommend tracks that sound like the seeds."""
+    from musicrec import export
+    from musicrec.recommend.filters import Filters, parse_range
+    from musicrec.recommend.request import RecommendRequest
+    from musicrec.recommend.seeds import Seed, parse_seed
+
+    all_seeds = [Seed(s) for s in (seeds or [])] + [parse_seed(s) for s in (seed or [])]
+    if not all_seeds:
+        raise InvalidArgumentError(
+            "give at least one seed song, e.g. musicrec recommend \"Blinding Lights\""
+        )
+    request = RecommendRequest(
+        all_seeds,
+        negatives=[Seed(s) for s in (negative or [])],
+        filters=Filters(
+            year=parse_range(year, "--year") if year is not None else None,
+            popularity=parse_range(popularity, "--popularity") if popularity is not None
+            else None,
+            duration_ms=parse_range(duration, "--duration", minutes=True)
+            if duration is not None else None,
+            explicit=explicit,
+            genres=list(genre or []),
+            exclude_genres=list(exclude_genre or []),
+        ),
+        k=k, artist_cap=artist_cap, diversity=diversity, same_cluster=same_cluster,
+    )
+    export_format = export.format_of(export_to) if export_to is not None else None
+    spotify = spotify_settings()
+    if to_spotify is not None:
+        spotify.require("--to-spotify")
+    rec = where.open(spotify=spotify, features_file=features_file)
+    result = rec.recommend(request)
+    say_notices(result.notices)
+    _print_results(result, output)
+    ids = [r.track_id for r in result.results]
+    err = stderr()
+    if export_to is not None:
+        title = "musicrec: like " + ", ".join(s.label for s in result.seeds)
+        export.write_playlist(export_to, export.render(rec.catalog, ids, export_format, title))
+        err.print(f"Saved {len(ids)} tracks to {export_to}")
+    if to_spotify is not None:
+        from musicrec.spotify.client import save_playlist
+
+        made = save_playlist(spotify, to_spotify, ids)
+        err.print(f"Created the private Spotify playlist '{to_spotify}' with {made.added} "
+                  f"tracks: {made.url or made.playlist_id}")
+
+
+def _print_results(result, output: OutputFormat) -> None:
+    records = result.to_records()
+    if output is OutputFormat.json:
+        for r in records:
+            r.pop("reasons", None)
+            r.pop("duration_ms", None)
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return
+    if output is OutputFormat.csv:
+        write_csv(result.to_frame())
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    seeds = ", ".join(s.label for s in result.seeds)
+    title = f"Like {seeds}"
+    if result.negatives:
+        title += f", unlike {', '.join(s.label for s in result.negatives)}"
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("track")
+    table.add_column("artist")
+    table.add_column("year", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("why")
+    for r in result.results:
+        table.add_row(str(r.rank), r.name or "", ", ".join(r.artists),
+                      "" if r.year is None else str(r.year), f"{r.score:.3f}", r.why)
+    Console().print(table)
+
+
+@app.command()
+@model_command
+def search(
+    text: Annotated[str, typer.Argument(help="Words of a title and/or artist.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200)] = 10,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    *,
+    where: ModelChoice,
+) -> None:
+    """List catalog tracks (and tracks you added) that match TEXT; use an id as a seed."""
+    rec = where.open(spotify=spotify_settings())
+    hits = rec.search(text, limit)
+    if output is OutputFormat.json:
+        sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+        return
+    if output is OutputFormat.csv:
+        write_csv(hits)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Tracks matching '{text}'", title_justify="left")
+    for column in ("match", "track_id", "track", "artist", "year", "popularity"):
+        table.add_column(column, justify="right" if column in ("match", "year", "popularity")
+                         else "left")
+    for row in hits.itertuples(index=False):
+        table.add_row(
+            f"{row.match:.0f}", row.track_id, str(row.name), ", ".join(row.artists or []),
+            "" if row.year is None or row.year != row.year else str(row.year),
+            "" if row.popularity is None or row.popularity != row.popularity
+            else str(row.popularity),
+        )
+    Console().print(table)

@@ -1,0 +1,42 @@
+"""``musicrec serve``: the REST API and the web page."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from musicrec.cli.app import app
+from musicrec.cli.options import ModelChoice, model_command, spotify_settings, stderr
+
+
+@app.command()
+@model_command
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on. 127.0.0.1 keeps it on this "
+                                      "machine; 0.0.0.0 exposes it to the network.")] = (
+        "127.0.0.1"),
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
+    *,
+    where: ModelChoice,
+) -> None:
+    """Serve the REST API and the web page (open http://HOST:PORT/ in a browser)."""
+    import uvicorn
+
+    from musicrec.api.app import ENV_PREFIX, create_app
+
+    # builds the model if needed; Spotify links outside the catalog work as in the CLI
+    rec = where.open(spotify=spotify_settings())
+    stderr().print(f"musicrec: open http://{host}:{port}/ (API docs at /docs); Ctrl+C stops")
+    if workers == 1:
+        uvicorn.run(create_app(rec), host=host, port=port, log_level="warning")
+        return
+    settings = {"DATASET": where.dataset, "KIND": where.kind, "MODEL_DIR": where.model_dir,
+                "DATA_DIR": where.data_dir, "CACHE_DIR": where.cache_dir}
+    for name, value in settings.items():
+        if value is not None:
+            os.environ[ENV_PREFIX + name] = str(value)
+    uvicorn.run("musicrec.api.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")

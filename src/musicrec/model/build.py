@@ -1,0 +1,50 @@
+"""Building a model: fit the kind's feature space, make the vectors, the index and the
+clusters, then hand them to the store. Evaluation builds through here too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from musicrec.data.catalog import Catalog
+from musicrec.data.labels import TrackLabels
+from musicrec.index import build_index
+from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
+from musicrec.model.kinds import DEFAULT_KIND, get_kind
+from musicrec.model.store import Model, save_model, source_fingerprint
+from musicrec.progress import SILENT, Progress
+
+
+def build_model(
+    catalog: Catalog,
+    directory: str | Path,
+    kind: str = DEFAULT_KIND,
+    *,
+    features: Sequence[str] | None = None,
+    weights: Mapping[str, float] | None = None,
+    labels: TrackLabels | None = None,
+    fit_rows: np.ndarray | None = None,
+    index: str | None = None,
+    dataset: str = "custom",
+    sources: Sequence[Path] = (),
+    progress: Progress | None = None,
+) -> Model:
+    """Fit a model of ``kind`` on ``catalog`` and write it to ``directory`` (atomically).
+
+    ``features`` and ``weights`` configure the audio-feature block; ``fit_rows`` and
+    ``labels`` restrict what is learned from (a training part, for evaluation); ``index``
+    names the index backend (default: by catalog size).
+    """
+    progress = progress or SILENT
+    space = get_kind(kind).fit(catalog, features=features, weights=weights, labels=labels,
+                               fit_rows=fit_rows, progress=progress)
+    vectors = space.transform(catalog.tracks)
+    built_index = build_index(vectors, index, progress)
+    progress.say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")
+    clusters = model_clusters(catalog, space.features_)
+    return save_model(
+        directory, catalog, space, vectors, built_index, clusters, kind=kind, dataset=dataset,
+        sources=[source_fingerprint(p) for p in sources],
+    )

@@ -1,0 +1,49 @@
+"""What a model kind is: a named way of turning a catalog into vectors.
+
+A kind fits a :class:`~musicrec.features.space.FeatureSpace` (which the model store
+saves and which embeds tracks added later); the build then makes the vectors, the
+index and the clusters the same way for every kind. Adding a kind is one file in this
+package with a class decorated ``@register``, plus its tests.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from musicrec.progress import Progress
+
+if TYPE_CHECKING:
+    from musicrec.data.catalog import Catalog
+    from musicrec.data.labels import TrackLabels
+    from musicrec.features.space import FeatureSpace
+
+
+class ModelKind(ABC):
+    """A named way to fit a feature space to a catalog."""
+
+    #: The name users give (``--model NAME``) and the manifest records.
+    name: ClassVar[str] = ""
+    #: One line for help texts.
+    summary: ClassVar[str] = ""
+
+    @abstractmethod
+    def fit(
+        self,
+        catalog: Catalog,
+        *,
+        features: Sequence[str] | None = None,
+        weights: Mapping[str, float] | None = None,
+        labels: TrackLabels | None = None,
+        fit_rows: np.ndarray | None = None,
+        progress: Progress,
+    ) -> FeatureSpace:
+        """A feature space fitted to ``catalog``.
+
+        ``fit_rows`` (a training part) limits what scaling is fitted on; ``labels``, when
+        given, are the only playlist labels a learned kind may read (default: all of the
+        catalog's).
+        """

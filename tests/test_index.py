@@ -1,0 +1,126 @@
+"""Index backends: exact top-k with ties to the lower row, save and load, and a toy
+backend that plugs in from this file alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from musicrec import Catalog, ModelIntegrityError, Recommender, build_model, load_model
+from musicrec.data.importers.kaggle import read_kaggle_tracks
+from musicrec.index import BACKENDS, ExactIndex, Index, RowMask, register
+from musicrec.index.base import passes
+from musicrec.index.topk import SAMPLE_STEP, top_k
+from musicrec.model.store import INDEX, MANIFEST
+from tests.conftest import FIXTURES
+
+
+def _expected(scores: np.ndarray, k: int) -> np.ndarray:
+    rows = np.arange(len(scores))
+    finite = np.isfinite(scores)
+    order = np.lexsort((rows[finite], -scores[finite]))  # best first, then lower row
+    return rows[finite][order][:k]
+
+
+@pytest.mark.parametrize("n, k", [(50, 7), (40, 40), (3000, 40), (20_000, 10)])
+def test_top_k_breaks_ties_by_lower_row_on_every_path(n, k):
+    rng = np.random.default_rng(n)
+    scores = rng.integers(0, 5, size=n).astype(np.float32)  # many ties
+    scores[rng.choice(n, n // 10, replace=False)] = -np.inf
+    rows, values = top_k(scores, k)
+    assert rows.tolist() == _expected(scores, k).tolist()  # not sorted first: order counts
+    assert values.tolist() == scores[rows].tolist()
+    assert (n > 8 * SAMPLE_STEP * k) == (n == 20_000)  # both code paths are covered
+
+
+def test_exact_index_restrictions_as_ids_predicates_and_masks():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 4)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = ExactIndex.build(vectors)
+    allowed = np.flatnonzero(rng.random(500) < 0.3)
+    mask = np.zeros(500, dtype=bool)
+    mask[allowed] = True
+    queries = vectors[:3]
+    by_ids = index.search(queries, 10, allowed)
+    by_mask = index.search(queries, 10, RowMask(mask))
+    by_predicate = index.search(queries, 10, lambda rows: mask[rows])
+    assert np.array_equal(by_ids[0], by_mask[0]) and np.array_equal(by_ids[0], by_predicate[0])
+    assert mask[by_ids[0]].all()
+    # one restriction per query, and exclusions
+    rows, _ = index.search(queries, 5, [allowed, None, RowMask(~mask)], [np.array([0]), None, []])
+    assert mask[rows[0]].all() and (~mask[rows[2]]).all() and 0 not in rows[0]
+    assert passes(allowed, np.array([allowed[0], -5])).tolist() == [True, False]
+
+
+class OverFetchIndex(Index):
+    """A toy backend that cannot restrict its search: it ranks everything, then drops
+    what the restriction refuses (as an approximate index does by over-fetching)."""
+
+    name = "toy-overfetch"
+
+    def __init__(self, vectors):
+        self.vectors = np.asarray(vectors)
+
+    @classmethod
+    def build(cls, vectors, progress=None):
+        return cls(vectors)
+
+    def search(self, queries, k, allowed=None, exclude=None):
+        queries = np.atleast_2d(queries)
+        restrictions = allowed if isinstance(allowed, list) else [allowed] * len(queries)
+        out_rows = np.full((len(queries), k), -1)
+        out_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        for i, query in enumerate(queries):
+            scores = self.vectors @ query
+            order = np.lexsort((np.arange(len(scores)), -scores))
+            keep = passes(restrictions[i], order)
+            if exclude is not None and exclude[i] is not None:
+                keep &= ~np.isin(order, exclude[i])
+            chosen = order[keep][:k]
+            out_rows[i, : len(chosen)], out_scores[i, : len(chosen)] = chosen, scores[chosen]
+        return out_rows, out_scores
+
+    def save(self, directory):
+        np.save(directory / "toy.npy", np.array([len(self.vectors)]), allow_pickle=False)
+        return {"files": ["toy.npy"]}
+
+    @classmethod
+    def load(cls, directory, vectors, saved):
+        if int(np.load(directory / "toy.npy")[0]) != len(vectors):
+            raise ModelIntegrityError("toy index does not fit")
+        return cls(vectors)
+
+
+@pytest.fixture
+def toy_backend():
+    register(OverFetchIndex)
+    yield OverFetchIndex
+    BACKENDS.pop(OverFetchIndex.name)
+
+
+def test_a_toy_backend_plugs_in_from_this_file(toy_backend, tmp_path):
+    catalog = Catalog.from_import(read_kaggle_tracks(FIXTURES / "kaggle_data.csv"))
+    toy = build_model(catalog, tmp_path / "toy", "original", index=toy_backend.name)
+    exact = build_model(catalog, tmp_path / "exact", "original", index="exact")
+    assert toy.manifest["index"] == toy_backend.name and isinstance(toy.index, toy_backend)
+    assert f"{INDEX}/toy.npy" in toy.manifest["files"]
+    assert isinstance(load_model(toy.path).index, toy_backend)
+    for title in catalog.tracks["name"].dropna().head(4):
+        ours = [r.track_id for r in Recommender(toy).recommend(title, k=3, artist_cap=0)]
+        theirs = [r.track_id for r in Recommender(exact).recommend(title, k=3, artist_cap=0)]
+        assert ours == theirs
+    # the index folder describes itself; a mismatch is refused
+    description = json.loads((toy.path / INDEX / "index.json").read_text())
+    assert description["backend"] == toy_backend.name and description["rows"] == len(catalog)
+    manifest = json.loads((toy.path / MANIFEST).read_text())
+    assert manifest["index"] == toy_backend.name
+
+
+def test_unknown_backend_is_refused(tmp_path):
+    catalog = Catalog.from_import(read_kaggle_tracks(FIXTURES / "kaggle_data.csv"))
+    with pytest.raises(Exception, match="unknown index 'nope'"):
+        build_model(catalog, tmp_path / "m", "original", index="nope")
+    assert not (tmp_path / "m").exists()
