@@ -76,7 +76,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
 
-    from musicrec.service import open_recommender
+    from musicrec.workspace import open_recommender
 
     rec = open_recommender(data_dir=args.data_dir, cache_dir=args.cache_dir)  # build first
     ids = [str(t) for t in rec.catalog.column("track_id")[:: len(rec.catalog) // 300][:300]]

@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("MUSICREC_DATA_DIR", "../shared/data"))
     args = parser.parse_args()
 
-    from musicrec.service import open_recommender
+    from musicrec.workspace import open_recommender
 
     from musicrec import Recommender
     from musicrec.index import ExactIndex

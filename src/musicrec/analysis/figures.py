@@ -33,8 +33,6 @@ TREND_FEATURES = ("acousticness", "energy", "danceability", "valence", "speechin
                   "liveness", "instrumentalness")
 TREND_STYLES = {"acousticness": "-", "energy": "-", "danceability": "-", "valence": "-",
                 "speechiness": "--", "liveness": "--", "instrumentalness": "--"}
-UNITS = {"tempo": "BPM", "loudness": "dB", "duration_ms": "ms", "year": "year",
-         "popularity": "0-100"}
 
 
 def _style(cluster: int) -> tuple[str, str, str]:

@@ -97,10 +97,6 @@ class Catalog:
             )
         return cache[name]
 
-    #: The fields of a track record (see :meth:`records`).
-    RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
-                     "duration_ms")
-
     @cached_property
     def _record_columns(self) -> tuple[list, ...]:
         """The record fields as Python lists of Python values (fast per-row reads)."""
@@ -112,13 +108,21 @@ class Catalog:
                  for n in ("year", "popularity", "duration_ms")]
         return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2]
 
-    def records(self, rows) -> list[dict]:
-        """The catalog's one projection of tracks into plain dicts (:data:`RECORD_FIELDS`),
-        used by results, the REST API and playlist exports alike."""
+    #: The fields of a track record, in order (see :meth:`records`).
+    RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
+                     "duration_ms")
+
+    def record_values(self, rows) -> list[tuple]:
+        """Each row's record as a tuple in :data:`RECORD_FIELDS` order (lists copied)."""
         ids, names, artists, albums, years, pops, genres, durations = self._record_columns
-        return [{"track_id": ids[r], "name": names[r], "artists": list(artists[r]),
-                 "album": albums[r], "year": years[r], "popularity": pops[r],
-                 "genres": list(genres[r]), "duration_ms": durations[r]} for r in rows]
+        return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
+                 list(genres[r]), durations[r]) for r in rows]
+
+    def records(self, rows) -> list[dict]:
+        """The catalog's one projection of tracks into plain dicts
+        (:data:`RECORD_FIELDS`), used by results, the REST API and playlist exports."""
+        fields = self.RECORD_FIELDS
+        return [dict(zip(fields, values, strict=True)) for values in self.record_values(rows)]
 
     def rows_of(self, track_ids) -> np.ndarray:
         """Rows of several ids (-1 for an unknown id)."""
@@ -151,6 +155,9 @@ class Catalog:
     def version_rows(self, rows: list[int]) -> np.ndarray:
         """All rows that are versions of the songs at ``rows`` (including those rows)."""
         order, starts = self._version_groups
+        if len(rows) == 1:
+            code = int(self.version_codes[rows[0]])
+            return order[starts[code]: starts[code + 1]]
         codes = {int(self.version_codes[r]) for r in rows}
         return np.concatenate([order[starts[c]: starts[c + 1]] for c in codes]) if codes else (
             np.empty(0, dtype=np.int64)

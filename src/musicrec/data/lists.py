@@ -30,12 +30,3 @@ def parse_list_literal(cell: object) -> list[str] | None:
     if not isinstance(value, list | tuple) or not all(isinstance(x, str) for x in value):
         raise ValueError(f"not a list of strings: {text[:80]!r}")
     return [x.strip() for x in value]
-
-
-def split_names(cell: object, separator: str = ",") -> list[str] | None:
-    """Split a delimited cell ("A, B") into names; None when missing."""
-    if cell is None or (isinstance(cell, float)):
-        return None
-    parts = [p.strip() for p in str(cell).split(separator)]
-    parts = [p for p in parts if p]
-    return parts or None

@@ -47,9 +47,6 @@ TRACK_COLUMNS: tuple[str, ...] = (
 LIST_COLUMNS = ("artists", "genres")
 STRING_COLUMNS = ("track_id", "name", "album", "release_date", "source")
 INTEGER_COLUMNS = ("year", "popularity", "duration_ms", "key", "mode")
-FLOAT_COLUMNS = tuple(
-    c for c in AUDIO_FEATURES if c not in INTEGER_COLUMNS
-)
 
 #: Inclusive valid ranges; a value outside is reported with its file, row and column.
 VALID_RANGES: dict[str, tuple[float, float]] = {
@@ -68,9 +65,6 @@ VALID_RANGES: dict[str, tuple[float, float]] = {
     "duration_ms": (0, 24 * 3600 * 1000),
     "year": (1000, 2100),
 }
-
-INTERACTION_COLUMNS: tuple[str, ...] = ("playlist_id", "track_id", "weight")
-
 
 def empty_interactions() -> pd.DataFrame:
     """An interactions table with no rows (a dataset without playlists)."""

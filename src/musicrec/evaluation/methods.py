@@ -117,8 +117,6 @@ class ModelMethod(Method):
 
 
 BASELINES = ("random", "popularity")
-#: "musicrec" is the default model kind, under the name the reports use.
-METHOD_NAMES = (*BASELINES, "original", "musicrec")
 
 
 def make_methods(names: list[str], seed: int = 0,

@@ -50,19 +50,6 @@ def sections(result: EvaluationResult):
     )
 
 
-def markdown(result: EvaluationResult) -> str:
-    """Both tasks' tables as Markdown."""
-    out = []
-    for title, scores, columns in sections(result):
-        header, rows = table_rows(scores, columns)
-        out.append(f"### {title}\n")
-        out.append("| " + " | ".join(header) + " |")
-        out.append("|" + "---|" + "---:|" * (len(header) - 1))
-        out += ["| " + " | ".join(r) + " |" for r in rows]
-        out.append("")
-    return "\n".join(out)
-
-
 def plot(result: EvaluationResult, path: Path) -> Path:
     """Bars per method for the headline measures, written to ``path`` (PNG) atomically."""
     import matplotlib

@@ -107,7 +107,8 @@ class NeighbourIndex(Index):
     def __init__(self, vectors: np.ndarray, table: NeighbourTable) -> None:
         self.exact = ExactIndex(vectors)
         self.vectors = self.exact.vectors
-        self.table = table
+        # plain views of the memory-mapped arrays: cheaper row reads
+        self.table = NeighbourTable(np.asarray(table.rows), np.asarray(table.scores))
 
     @classmethod
     def build(cls, vectors: np.ndarray, progress: Progress | None = None) -> NeighbourIndex:
@@ -126,6 +127,10 @@ class NeighbourIndex(Index):
         rows = [int(r) for r in rows]
         restrictions = per_query(allowed, len(rows))
         excluded = list(exclude) if exclude is not None else [None] * len(rows)
+        if len(rows) == 1 and k <= self.table.width:  # the commonest query, answered directly
+            found = neighbours_of(self.table, rows[0], k, restrictions[0], excluded[0])
+            if found is not None:
+                return found[0][None, :], found[1][None, :]
         out_rows = np.full((len(rows), k), -1, dtype=np.int64)
         out_scores = np.full((len(rows), k), -np.inf, dtype=np.float32)
         scan = []

@@ -53,10 +53,6 @@ class Clustering:
         raw = np.asarray(raw, dtype=np.float64)
         return np.where(np.isnan(raw), self.fill, raw)
 
-    def centers_original(self) -> np.ndarray:
-        """Centroids in the features' own units."""
-        return self.centers * self.scale + self.mean
-
     def to_dict(self) -> dict[str, Any]:
         """Everything but the labels, as JSON-able data."""
         return {

@@ -240,14 +240,13 @@ class Recommender:
     def _answer(self, query: _Query, found, pool: int, notes: list[str]) -> Recommendation:
         request = query.request
         k = request.k
-        steps = [*steps_for(request, self.catalog.version_codes, self.catalog.artist_codes,
-                            self.vectors), *self.extra_steps]
+        steps = self._steps(request)
         rows, scores = found[0][:pool], found[1][:pool]
         while True:
-            valid = rows >= 0
-            exhausted = not valid.all() or pool >= len(self.catalog)
-            rows, scores = rows[valid], scores[valid]
-            chosen = apply_steps(Candidates(rows, scores, len(rows)), steps, k)
+            valid = int(np.count_nonzero(rows >= 0))  # rows of -1 only fill the tail
+            exhausted = valid < len(rows) or pool >= len(self.catalog)
+            rows, scores = rows[:valid], scores[:valid]
+            chosen = apply_steps(Candidates(rows, scores, valid), steps, k)
             # a wider pool when versions left too few distinct songs
             if len(chosen) >= k or exhausted:
                 break
@@ -265,6 +264,17 @@ class Recommender:
                 f"filters (asked for {k})"
             )
         return Recommendation(query.pos, query.neg, results, notices)
+
+    def _steps(self, request: RecommendRequest) -> list[RerankStep]:
+        """The rerank chain for a request's settings (kept per setting), then the extra
+        steps."""
+        key = (request.cap, request.diversity)
+        cache = self.__dict__.setdefault("_chains", {})
+        if key not in cache:
+            cache[key] = [*steps_for(request, self.catalog.version_codes,
+                                     self.catalog.artist_codes, self.vectors),
+                          *self.extra_steps]
+        return cache[key]
 
     def _excluded(self, seeds) -> np.ndarray:
         """Catalog rows of the seeds and all their versions (also of added tracks)."""
@@ -286,7 +296,7 @@ class Recommender:
                  allowed_mask: np.ndarray | None, masks: dict) -> Allowed:
         """Which rows may come back: filters, the seeds' clusters, ``allowed_mask``.
         Requests with the same filters share one restriction object (one scan mask)."""
-        key = repr(request.filters)
+        key = "" if request.filters.is_empty() else repr(request.filters)
         if key not in masks:
             mask = request.filters.mask(self.catalog)
             if allowed_mask is not None:
@@ -305,6 +315,13 @@ class Recommender:
     def _candidates(self, queries: list[_Query], pool: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The best ``pool`` candidates per query: one-track queries through
         ``search_rows`` (a backend may answer them without a scan), the rest in one batch."""
+        if len(queries) == 1:  # the commonest call: no grouping
+            q = queries[0]
+            exclude = [q.exclude]
+            rows, scores = (self.index.search_rows([q.row], pool, q.allowed, exclude)
+                            if q.row is not None else
+                            self.index.search(q.vector[None, :], pool, q.allowed, exclude))
+            return [(rows[0], scores[0])]
         found: list = [None] * len(queries)
         for group, by_row in (([i for i, q in enumerate(queries) if q.row is not None], True),
                               ([i for i, q in enumerate(queries) if q.row is None], False)):
@@ -357,15 +374,15 @@ class Recommender:
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
         d = len(self.space.features_)  # explanations read the audio-feature columns only
         reasons = self._explainer.explain(
-            query[:d], self.vectors[rows[:, None], np.arange(d)], self._raw[rows], profile
+            query[:d], self.vectors[rows, :d], self._raw[rows], profile
         )
-        records = self.catalog.records(rows.tolist())
+        rows = rows.tolist()
         clusters = self._cluster_labels
-        return [
-            Result(rank=rank, **record, score=round(score, 4), why=why_text(why, score),
-                   reasons=why, cluster=clusters[row])
+        return [  # Result's fields after rank are the catalog's record fields, in order
+            Result(rank, *record, round(score, 4), why_text(why, score), why, clusters[row])
             for rank, (row, record, score, why) in enumerate(
-                zip(rows.tolist(), records, scores.tolist(), reasons, strict=True), 1
+                zip(rows, self.catalog.record_values(rows), scores.tolist(), reasons,
+                    strict=True), 1
             )
         ]
 

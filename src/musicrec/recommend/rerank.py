@@ -10,6 +10,7 @@ from a request; a list of steps composes with :func:`apply_steps`.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,7 +40,14 @@ class Candidates:
 
 
 class RerankStep(Protocol):
-    """One rerank step: ``step(candidates, k) -> candidates``."""
+    """One rerank step: ``step(candidates, k) -> candidates``.
+
+    A step may set ``prefix_stable = True`` when what it does to a candidate depends
+    only on the candidates before it (it keeps their order, and drops or moves back a
+    candidate because of earlier ones only). A chain of such steps gives the same top k
+    on a prefix of the candidates as on all of them, as long as the prefix yields k
+    preferred ones; the Recommender uses that to look at fewer candidates.
+    """
 
     def __call__(self, candidates: Candidates, k: int) -> Candidates: ...
 
@@ -47,18 +55,30 @@ class RerankStep(Protocol):
 class OnePerSong:
     """Keep the best candidate of each song (versions share a song code)."""
 
+    prefix_stable = True
+
     def __init__(self, version_codes: np.ndarray) -> None:
         self.version_codes = version_codes
 
     def __call__(self, candidates: Candidates, k: int) -> Candidates:
-        _, first = np.unique(self.version_codes[candidates.rows], return_index=True)
-        first = np.sort(first)
-        return candidates.take(first, int((first < candidates.preferred).sum()))
+        songs = self.version_codes[candidates.rows].tolist()
+        if len(set(songs)) == len(songs):
+            return candidates
+        seen: set[int] = set()
+        first = []
+        for i, song in enumerate(songs):
+            if song not in seen:
+                seen.add(song)
+                first.append(i)
+        preferred = bisect.bisect_left(first, candidates.preferred)
+        return candidates.take(np.array(first, dtype=np.int64), preferred)
 
 
 class ArtistCap:
     """At most ``cap`` preferred candidates per artist; the others move behind the
     preferred ones, in order, to fill up only when too few others remain."""
+
+    prefix_stable = True
 
     def __init__(self, artist_codes: np.ndarray, cap: int) -> None:
         self.artist_codes = artist_codes
@@ -66,17 +86,20 @@ class ArtistCap:
 
     def __call__(self, candidates: Candidates, k: int) -> Candidates:
         p = candidates.preferred
-        artists = self.artist_codes[candidates.rows[:p]]
-        order = np.argsort(artists, kind="stable")
-        sorted_artists = artists[order]
-        starts = np.flatnonzero(np.r_[True, sorted_artists[1:] != sorted_artists[:-1]])
-        rank_sorted = np.arange(p) - np.repeat(starts, np.diff(np.r_[starts, p]))
-        rank = np.empty(p, dtype=np.int64)
-        rank[order] = rank_sorted  # how many earlier candidates share the artist
-        kept = rank < self.cap
-        positions = np.concatenate([np.flatnonzero(kept), np.flatnonzero(~kept),
-                                    np.arange(p, len(candidates))])
-        return candidates.take(positions, int(kept.sum()))
+        counts: dict[int, int] = {}
+        kept: list[int] = []
+        capped: list[int] = []
+        for i, artist in enumerate(self.artist_codes[candidates.rows[:p]].tolist()):
+            seen = counts.get(artist, 0)
+            if seen < self.cap:
+                counts[artist] = seen + 1
+                kept.append(i)
+            else:
+                capped.append(i)
+        if not capped:
+            return candidates
+        positions = np.array([*kept, *capped, *range(p, len(candidates))], dtype=np.int64)
+        return candidates.take(positions, len(kept))
 
 
 class Diversify:
@@ -125,7 +148,21 @@ def steps_for(
 
 
 def apply_steps(candidates: Candidates, steps: list[RerankStep], k: int) -> Candidates:
-    """Run ``steps`` in order."""
+    """Run ``steps`` in order. When every step is prefix-stable (see
+    :class:`RerankStep`), the first 2k, then 8k candidates are tried first, and all of
+    them only when those give fewer than k preferred ones: the answer is the same."""
+    if all(getattr(s, "prefix_stable", False) for s in steps):
+        for window in (2 * k, 8 * k):
+            if window >= len(candidates):
+                break
+            head = _run(Candidates(candidates.rows[:window], candidates.scores[:window],
+                                   min(candidates.preferred, window)), steps, k)
+            if head.preferred >= k:
+                return head
+    return _run(candidates, steps, k)
+
+
+def _run(candidates: Candidates, steps: list[RerankStep], k: int) -> Candidates:
     for step in steps:
         candidates = step(candidates, k)
     return candidates

@@ -18,7 +18,6 @@ API_URL = "https://api.spotify.com/v1/"
 ACCOUNTS_URL = "https://accounts.spotify.com/"
 RECCOBEATS_URL = "https://api.reccobeats.com/v1/"
 REDIRECT_URI = "http://127.0.0.1:8888/callback"
-NEEDED = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET")
 
 
 class MissingCredentialsError(MusicrecError):
