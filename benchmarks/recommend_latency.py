@@ -61,10 +61,9 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("MUSICREC_DATA_DIR", "../shared/data"))
     args = parser.parse_args()
 
-    from musicrec.workspace import open_recommender
-
     from musicrec import Recommender
     from musicrec.index import ExactIndex
+    from musicrec.workspace import open_recommender
 
     with tempfile.TemporaryDirectory() as cache:
         rec = open_recommender(data_dir=Path(args.data_dir), cache_dir=Path(cache))
