@@ -171,3 +171,14 @@ def test_console_script_end_to_end(data_dir, cache_dir):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "--year" in bad.stderr
+
+
+def test_help_starts_without_heavy_libraries():
+    """``musicrec --help`` and option parsing import no pandas, scikit-learn, FastAPI or
+    plotting: those load where they are used."""
+    code = ("import sys, musicrec.cli; "
+            "heavy = [m for m in ('pandas', 'sklearn', 'fastapi', 'matplotlib', 'spotipy', "
+            "'numpy') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"

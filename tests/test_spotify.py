@@ -364,3 +364,27 @@ def test_user_table_refuses_a_broken_file(tmp_path):
 def test_unknown_outside_seed_without_lookup(rec):
     with pytest.raises(UnknownTrackError, match="not in the catalog"):
         rec.recommend(f"spotify:track:{OUTSIDE_ID}")
+
+
+def test_rest_looks_up_outside_tracks_as_the_cli_does(spotify_env, monkeypatch, tmp_path,
+                                                      data_dir):
+    """The server opens the model with the same Spotify lookup as the command line: a
+    link outside the catalog is a seed there too, and its notes come back as notices."""
+    import httpx
+
+    from musicrec.api.app import ENV_PREFIX, app_from_environment
+
+    monkeypatch.setenv(ENV_PREFIX + "CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv(ENV_PREFIX + "DATA_DIR", str(data_dir))
+    with running(app_from_environment()) as url, httpx.Client(base_url=url, timeout=30) as http:
+        link = f"https://open.spotify.com/track/{OUTSIDE_ID}"
+        response = http.post("/recommend", json={"seeds": [link], "k": 4})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["results"]) == 4 and body["seeds"][0]["track_id"] == OUTSIDE_ID
+        assert any("added Outside Song" in n for n in body["notices"])
+        unknown = "0000000000000000000000"
+        spotify_env.tracks[unknown] = track_object(unknown, "Unknown Song")
+        response = http.post("/recommend", json={"seeds": [f"spotify:track:{unknown}"]})
+        assert response.status_code == 404
+        assert "no feature provider could describe it" in response.json()["error"]

@@ -20,6 +20,7 @@ from musicrec.cli.options import (
     split_features,
     stderr,
 )
+from musicrec.recommend.request import DEFAULTS
 
 
 @app.command()
@@ -107,6 +108,12 @@ def evaluate(
         "--json", help="Also write the results as JSON here.", show_default=False)] = None,
     plot_out: Annotated[Path | None, typer.Option(
         "--plot", help="Also write a PNG comparing the methods here.", show_default=False)] = None,
+    artist_cap: Annotated[int, typer.Option(
+        "--artist-cap", help="Ask the models with this artist cap (0: none), as "
+        "'recommend --artist-cap' does.")] = int(DEFAULTS["artist_cap"]),
+    diversity: Annotated[float, typer.Option(
+        "--diversity", help="Ask the models with this diversity, as 'recommend "
+        "--diversity' does.")] = DEFAULTS["diversity"],
     *,
     where: ModelChoice,
 ) -> None:
@@ -119,10 +126,14 @@ def evaluate(
     from musicrec.evaluation.methods import make_methods
     from musicrec.evaluation.report import plot, sections, table_rows
     from musicrec.io import atomic_write
+    from musicrec.recommend.request import RecommendRequest
     from musicrec.workspace import dataset_catalog
 
-    chosen = make_methods([m.strip() for m in methods.split(",") if m.strip()], seed)
-    settings = EvaluationSettings(seed=seed, queries=queries, part=part)
+    request = {"artist_cap": artist_cap, "diversity": diversity}
+    RecommendRequest(["check"], **request)  # out-of-range settings fail before any work
+    chosen = make_methods([m.strip() for m in methods.split(",") if m.strip()], seed,
+                          request=request)
+    settings = EvaluationSettings(seed=seed, queries=queries, part=part, request=request)
     with Reporter() as reporter:
         catalog = dataset_catalog(where.dataset, data_dir=where.data_dir,
                                   cache_dir=where.cache_dir, progress=reporter.progress())

@@ -42,6 +42,8 @@ class EvaluationSettings:
     min_playlist_tracks: int = 10
     continuation_length: int = 500
     part: str = "test"
+    #: request settings the models are asked with (empty: the shipped defaults)
+    request: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.part not in PARTS:
@@ -54,6 +56,7 @@ class EvaluationSettings:
             "seed": self.seed, "queries": self.queries, "ks": list(self.ks),
             "test_share": self.test_share, "min_playlist_tracks": self.min_playlist_tracks,
             "continuation_length": self.continuation_length, "part": self.part,
+            "request": dict(self.request),
         }
 
 

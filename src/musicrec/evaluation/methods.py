@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -80,11 +81,14 @@ class PopularityMethod(Method):
 class ModelMethod(Method):
     """A built model of ``kind``, asked through the Recommender (see the module doc)."""
 
-    def __init__(self, kind: str, name: str | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(self, kind: str, name: str | None = None, progress: Progress | None = None,
+                 request: dict[str, Any] | None = None) -> None:
+        """``request``: settings of the request (``artist_cap``, ``diversity``, ...);
+        none given means the shipped defaults."""
         self.kind = kind
         self.name = name or kind
         self.progress = progress or SILENT
+        self.request = dict(request or {})
         self._folder: tempfile.TemporaryDirectory | None = None
 
     def fit(self, catalog, train_rows, labels):
@@ -104,7 +108,8 @@ class ModelMethod(Method):
 
         catalog = self.recommender_.catalog
         ids = catalog.column("track_id")
-        requests = [RecommendRequest([str(ids[r]) for r in rows], k=k) for rows in seed_sets]
+        requests = [RecommendRequest([str(ids[r]) for r in rows], k=k, **self.request)
+                    for rows in seed_sets]
         answers = self.recommender_.recommend_batch(
             requests, allowed_rows=np.flatnonzero(allowed), exclude_rows=exclude)
         return [catalog.rows_of([r.track_id for r in answer.results]) for answer in answers]
@@ -119,10 +124,10 @@ class ModelMethod(Method):
 BASELINES = ("random", "popularity")
 
 
-def make_methods(names: list[str], seed: int = 0,
-                 progress: Progress | None = None) -> list[Method]:
+def make_methods(names: list[str], seed: int = 0, progress: Progress | None = None,
+                 request: dict[str, Any] | None = None) -> list[Method]:
     """Methods by name: the baselines, any registered model kind, and "musicrec" (the
-    default kind)."""
+    default kind); models are asked with ``request`` settings (default: as shipped)."""
     from musicrec.errors import InvalidArgumentError
     from musicrec.model.kinds import DEFAULT_KIND, kind_names
 
@@ -134,8 +139,8 @@ def make_methods(names: list[str], seed: int = 0,
         if name == "popularity":
             return PopularityMethod()
         if name == "musicrec":
-            return ModelMethod(DEFAULT_KIND, "musicrec", progress)
-        return ModelMethod(name, progress=progress)
+            return ModelMethod(DEFAULT_KIND, "musicrec", progress, request)
+        return ModelMethod(name, progress=progress, request=request)
 
     known = (*BASELINES, *kinds, "musicrec")
     unknown = [n for n in names if n not in known]

@@ -8,16 +8,18 @@ them from here.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING, Union
 
 from musicrec.errors import InvalidArgumentError
-from musicrec.recommend.filters import Filters
-from musicrec.recommend.seeds import Seed, as_seed
 
-SeedLike = str | Seed
+if TYPE_CHECKING:  # imported when used: the CLI reads LIMITS and DEFAULTS at start-up
+    from musicrec.recommend.filters import Filters
+    from musicrec.recommend.seeds import Seed
+
+SeedLike = Union[str, "Seed"]
 
 #: Inclusive ranges of the numeric settings.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -30,7 +32,15 @@ DEFAULTS: dict[str, float] = {"k": 10, "artist_cap": 2, "diversity": 0.0}
 MAX_SEEDS = 100
 
 
+def _no_filters() -> Filters:
+    from musicrec.recommend.filters import Filters
+
+    return Filters()
+
+
 def _seeds(values: Sequence[SeedLike] | SeedLike, what: str) -> tuple[Seed, ...]:
+    from musicrec.recommend.seeds import Seed, as_seed
+
     if isinstance(values, str | Seed):
         values = [values]
     seeds = tuple(as_seed(v) for v in values)
@@ -60,7 +70,7 @@ class RecommendRequest:
 
     seeds: tuple[Seed, ...]
     negatives: tuple[Seed, ...] = ()
-    filters: Filters = field(default_factory=Filters)
+    filters: Filters = field(default_factory=_no_filters)
     k: int = 10
     artist_cap: int = 2
     diversity: float = 0.0
@@ -73,11 +83,11 @@ class RecommendRequest:
         object.__setattr__(self, "seeds", seeds)
         object.__setattr__(self, "negatives", _seeds(self.negatives, "negative seeds"))
         if self.filters is None:
-            object.__setattr__(self, "filters", Filters())
+            object.__setattr__(self, "filters", _no_filters())
         for name in ("k", "artist_cap"):
             value = getattr(self, name)
             low, high = LIMITS[name]
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
                     low <= value <= high):
                 raise InvalidArgumentError(
                     f"{name} must be a whole number from {low:g} to {high:g} (got {value})")
