@@ -50,6 +50,16 @@ def sections(result: EvaluationResult):
     )
 
 
+def _request_text(request: dict) -> str:
+    """The request settings the models were asked with, as a phrase."""
+    from musicrec.recommend.request import DEFAULTS
+
+    cap = int(request.get("artist_cap", DEFAULTS["artist_cap"]))
+    diversity = float(request.get("diversity", DEFAULTS["diversity"]))
+    text = f"artist cap {cap}" if cap else "no artist cap"
+    return text + (f", diversity {diversity:g}" if diversity else "")
+
+
 def plot(result: EvaluationResult, path: Path) -> Path:
     """Bars per method for the headline measures, written to ``path`` (PNG) atomically."""
     import matplotlib
@@ -82,7 +92,7 @@ def plot(result: EvaluationResult, path: Path) -> Path:
     fig.suptitle(
         f"musicrec offline evaluation on the {settings.part} split (seed {settings.seed}, "
         f"{result.sizes.get('queries', 0)} queries, {result.sizes.get('test_playlists', 0)} "
-        "test playlists)", fontsize=12,
+        f"test playlists; models asked with {_request_text(settings.request)})", fontsize=12,
     )
     try:
         return atomic_write(Path(path), lambda partial: fig.savefig(partial, dpi=120,
