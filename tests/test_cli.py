@@ -182,3 +182,38 @@ def test_help_starts_without_heavy_libraries():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+@pytest.mark.parametrize("where", ["folder", "file-parent", "dir-target"])
+def test_output_paths_are_checked_before_any_work(capsys, tmp_path, where):
+    """A bad --export, --json or --out path fails at once, naming the user's path, and
+    nothing is printed on standard output."""
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("x")
+    target = {"folder": tmp_path, "file-parent": blocker / "mix.m3u8",
+              "dir-target": tmp_path}[where]
+    if where == "dir-target":
+        (tmp_path / "mix.m3u8").mkdir()
+        target = tmp_path / "mix.m3u8"
+    code, out, err = cli(capsys, "recommend", "bad guy", "--export", str(target))
+    assert code == 1 and out == "" and str(target.name) in err and ".part" not in err
+    if where == "folder":
+        code, out, err = cli(capsys, "evaluate", "--json", str(tmp_path))
+        assert code == 1 and "is a folder" in err and "genre task" not in err
+    code, _, err = cli(capsys, "figures", "--out", str(blocker))
+    assert code == 1 and "is a file" in err
+
+
+def test_export_keeps_a_symlink_and_uses_the_umask(capsys, tmp_path):
+    real = tmp_path / "real.m3u8"
+    real.write_text("old")
+    link = tmp_path / "link.m3u8"
+    link.symlink_to(real)
+    old = os.umask(0o022)
+    try:
+        code, _, err = cli(capsys, "recommend", "bad guy", "--export", str(link), "-k", "3")
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert link.is_symlink() and real.read_text().startswith("#EXTM3U")
+    assert (real.stat().st_mode & 0o777) == 0o644

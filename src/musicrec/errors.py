@@ -47,6 +47,10 @@ class DatasetUnavailableError(MusicrecError):
     """A dataset is neither in the data folder nor in the cache and cannot be downloaded."""
 
 
+class OutputPathError(MusicrecError):
+    """A file or folder the user asked to write cannot be written there."""
+
+
 class UnknownTrackError(MusicrecError, LookupError):
     """A seed or track id matches nothing well enough; carries the closest candidates."""
 

@@ -14,7 +14,32 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from musicrec.errors import OutputPathError
+
 Writer = Callable[[Path], object]
+
+
+def check_output(path: str | Path, *, folder: bool = False) -> Path:
+    """Say now, before any work, when ``path`` cannot be written: it is a folder (or, with
+    ``folder``, a file), its folder is a file, or the nearest existing folder is not
+    writable. A missing folder is fine (it is created when writing)."""
+    path = Path(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise OutputPathError(f"{path} is a file; give a folder to write into")
+        target = path
+    else:
+        if path.is_dir():
+            raise OutputPathError(f"{path} is a folder; give a file name")
+        target = path.parent
+    existing = target
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputPathError(f"cannot write {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputPathError(f"cannot write {path}: {existing} is not writable")
+    return path
 
 
 def _umask() -> int:
@@ -31,8 +56,12 @@ def atomic_write(
     ones with ``private``; a symbolic link at ``path`` is kept and its target replaced."""
     path = Path(path)
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
+                                        dir=target.parent)
+    except OSError as exc:  # say which file the user asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     partial = Path(name)
     try:
         if isinstance(content, str | bytes):
@@ -44,8 +73,10 @@ def atomic_write(
             content(partial)
         os.chmod(partial, 0o600 if private else 0o666 & ~_umask())
         os.replace(partial, target)
-    except BaseException:
+    except BaseException as exc:
         partial.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename in (name, str(partial)):
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     return path
 

@@ -21,7 +21,7 @@ from musicrec.data.registry import (
     get_dataset,
     locate_files,
 )
-from musicrec.errors import InvalidArgumentError, OutdatedModelError
+from musicrec.errors import DatasetUnavailableError, InvalidArgumentError, OutdatedModelError
 from musicrec.model.build import build_model
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, load_model, read_manifest, sources_match
@@ -109,8 +109,14 @@ def ensure_model(
         progress.say(f"The model for '{dataset}' is from another musicrec version: rebuilding it")
         return build_dataset_model(dataset, **options)
     if dataset in DATASETS:
-        located = locate_files(get_dataset(dataset), data_dir, cache_dir or default_cache_dir(),
-                               progress)
+        try:
+            located = locate_files(get_dataset(dataset), data_dir,
+                                   cache_dir or default_cache_dir(), progress)
+        except DatasetUnavailableError:
+            progress.say(f"The data for '{dataset}' is not available (no source file where "
+                         f"it was looked for): using the model built from it on "
+                         f"{manifest.get('created', '?')}")
+            return load_model(directory)
         if not sources_match(manifest, [p for p in located.values() if p is not None]):
             progress.say(f"The data for '{dataset}' changed: rebuilding the model")
             old = load_model(directory, verify=False).space  # keep the configured features

@@ -7,7 +7,7 @@ the rest apart. Every file is written to a temporary name and renamed into place
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from musicrec.io import atomic_write
 from musicrec.model.clusters import Clustering
+from musicrec.progress import SILENT, Progress
 
 TRENDS = "Audio-Feature-Trends-Over-Time.png"
 CORRELATION = "Feature-Correlation-with-Target.png"
@@ -237,8 +238,6 @@ def standardised(clustering: Clustering, raw: np.ndarray) -> np.ndarray:
     return (clustering.filled(raw) - clustering.mean) / clustering.scale
 
 
-Step = Callable[[str], None]
-
 CORRELATION_FEATURES = ("acousticness", "danceability", "energy", "instrumentalness",
                         "liveness", "loudness", "speechiness", "tempo", "valence",
                         "duration_ms", "explicit", "key", "mode", "year")
@@ -253,7 +252,7 @@ def write_figures(
     genre_table: pd.DataFrame | None = None,
     year_table: pd.DataFrame | None = None,
     seed: int = 0,
-    say: Step = lambda message: None,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write the four PNGs and the two HTML maps into ``out_dir``; returns the paths.
 
@@ -261,6 +260,7 @@ def write_figures(
     and ``year_table`` (e.g. ``data_by_year.csv``) are used when given; otherwise the
     catalog's own genres and years are averaged.
     """
+    say = (progress or SILENT).say
     from musicrec.data.profiles import genre_profiles, year_profiles
     from musicrec.data.schema import feature_matrix
     from musicrec.model.clusters import GENRE_CLUSTERS, fit_clusters

@@ -28,8 +28,11 @@ def run(argv: list[str]) -> int:
     try:
         app(args=argv, prog_name="musicrec")  # standalone: usage errors exit 2 by themselves
         return 0
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SystemExit as exc:  # typer turns Ctrl-C into exit 130
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code == 130:
+            stderr().print("interrupted: nothing was changed")
+        return code
     except MusicrecError as exc:
         if debug:
             traceback.print_exc()
@@ -39,7 +42,7 @@ def run(argv: list[str]) -> int:
         stderr().print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:
-        stderr().print("interrupted")
+        stderr().print("interrupted: nothing was changed")
         return 130
     except OSError as exc:  # a file or folder the user named cannot be read or written
         if debug:

@@ -84,14 +84,17 @@ def figures(
 ) -> None:
     """Write the analysis figures (four PNGs) and interactive cluster maps (HTML)."""
     from musicrec.analysis.figures import write_figures
+    from musicrec.io import check_output
     from musicrec.workspace import profile_tables
 
+    check_output(out, folder=True)
     started = time.perf_counter()
     genre_table, year_table = profile_tables(where.data_dir, genres_file, years_file)
     model = where.open().model
     with Reporter() as reporter:
         written = write_figures(model.catalog, model.clusters, out, genre_table=genre_table,
-                                year_table=year_table, seed=seed, say=reporter.step)
+                                year_table=year_table, seed=seed,
+                                progress=reporter.progress())
     err = stderr()
     for path in written:
         err.print(f"Wrote {path}")

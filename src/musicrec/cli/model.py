@@ -125,10 +125,13 @@ def evaluate(
     from musicrec.evaluation.harness import evaluate as run_evaluation
     from musicrec.evaluation.methods import make_methods
     from musicrec.evaluation.report import plot, sections, table_rows
-    from musicrec.io import atomic_write
+    from musicrec.io import atomic_write, check_output
     from musicrec.recommend.request import RecommendRequest
     from musicrec.workspace import dataset_catalog
 
+    for path in (json_out, plot_out):  # before minutes of work
+        if path is not None:
+            check_output(path)
     request = {"artist_cap": artist_cap, "diversity": diversity}
     RecommendRequest(["check"], **request)  # out-of-range settings fail before any work
     chosen = make_methods([m.strip() for m in methods.split(",") if m.strip()], seed,

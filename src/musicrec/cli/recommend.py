@@ -109,7 +109,11 @@ def recommend(
         ),
         k=k, artist_cap=artist_cap, diversity=diversity, same_cluster=same_cluster,
     )
-    export_format = export.format_of(export_to) if export_to is not None else None
+    export_format = None
+    if export_to is not None:  # before any work: a bad path fails at once
+        from musicrec.io import check_output
+
+        export_format = export.format_of(check_output(export_to))
     spotify = spotify_settings()
     if to_spotify is not None:
         spotify.require("--to-spotify")

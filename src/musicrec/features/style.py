@@ -120,6 +120,25 @@ def combine(scaled: np.ndarray, blocks: Mapping[str, np.ndarray], config: StyleC
     return np.hstack(parts)
 
 
+def _fit_obeying_interrupts(estimator, x: np.ndarray, y: np.ndarray):
+    """``estimator.fit(x, y)``, re-raising a Ctrl-C the estimator swallowed.
+
+    scikit-learn's MLP catches KeyboardInterrupt, warns "Training interrupted by user"
+    and returns a half-trained model; a build must stop instead and keep the old model.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = estimator.fit(x, y)
+    for warning in caught:
+        if "interrupted by user" in str(warning.message):
+            raise KeyboardInterrupt
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
+    return fitted
+
+
 class StyleModel:
     """Classifiers from standardised features to style probabilities (see module doc)."""
 
@@ -170,9 +189,9 @@ class StyleModel:
         names = sorted(playlists)
         rows = np.concatenate([playlists[p] for p in names])
         target = np.repeat(np.arange(len(names)), [len(playlists[p]) for p in names])
-        self.playlist_model_ = MLPClassifier(
+        self.playlist_model_ = _fit_obeying_interrupts(MLPClassifier(
             (128,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=seed
-        ).fit(inputs[rows], target)
+        ), inputs[rows], target)
         self.playlist_model_._optimizer = None  # training state only; keeps the file plain
         roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
         dims = min(self.config.playlist_dims, roots.shape[1], roots.shape[0])
