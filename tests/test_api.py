@@ -146,3 +146,61 @@ def test_export_formats(http):
     _error(http.post("/export", params={"format": "mp3"}, json={"track_ids": ids}), 422)
     _error(http.post("/export", json={"track_ids": ["nope"]}), 404)
     _error(http.post("/export", json={"track_ids": []}), 422)
+
+
+def test_head_favicon_and_security_headers(http):
+    for path in ("/", "/health"):
+        assert http.head(path).status_code == 200, path
+    icon = http.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+    for path in ("/", "/health", "/static/app.js", "/nope"):
+        headers = http.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], path
+    assert "script-src 'self';" in http.get("/").headers["content-security-policy"]
+    health = http.get("/health").json()
+    assert "/" not in health["model"] and health["model"].startswith("spotify_songs")
+
+
+def test_docs_work_offline(http):
+    page = http.get("/docs")
+    assert page.status_code == 200 and "cdn." not in page.text
+    assert "/static-offline-docs/swagger-ui-bundle.js" in page.text
+    bundle = http.get("/static-offline-docs/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_request_bodies_are_limited(http):
+    big = {"seeds": ["bad guy"], "filters": {"genres": ["x" * 100] * 12_000}}
+    response = http.post("/recommend", json=big)
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield b'{"seeds": ["bad guy"], "x": "'
+        for _ in range(40):
+            yield b"y" * 50_000
+        yield b'"}'
+
+    response = http.post("/recommend", content=chunks(),
+                         headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_exports_strip_control_characters(http):
+    title = "mix\r\n#EXTINF:1,evil\r\nfile:///etc/passwd\x00\u2028end"
+    for fmt in ("m3u8", "jspf", "csv"):
+        response = http.post(f"/export?format={fmt}",
+                             json={"track_ids": [BAD_GUY, "0sf12qNH5qcw8qpgymFOqD"],
+                                   "title": title})
+        assert response.status_code == 200, response.text
+        text = response.text
+        assert "\r" not in text and "\x00" not in text and "\u2028" not in text
+        if fmt == "m3u8":
+            lines = text.splitlines()
+            assert len(lines) == 2 + 2 * 2
+            assert lines[0] == "#EXTM3U" and lines[1].startswith("#PLAYLIST:mix #EXTINF")
+            assert all(line.startswith(("#EXTINF:", "https://open.spotify.com/track/"))
+                       for line in lines[2:])
+        if fmt == "jspf":
+            assert json.loads(text)["playlist"]["title"] == (
+                "mix #EXTINF:1,evil file:///etc/passwd end")

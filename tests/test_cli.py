@@ -217,3 +217,57 @@ def test_export_keeps_a_symlink_and_uses_the_umask(capsys, tmp_path):
     assert code == 0, err
     assert link.is_symlink() and real.read_text().startswith("#EXTM3U")
     assert (real.stat().st_mode & 0o777) == 0o644
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--seed", "bad guy:abc"], "bad weight 'abc' in 'bad guy:abc'"),
+    (["--seed", "bad guy:inf"], "seed weight must be a number above 0"),
+    (["--seed", "bad guy:nan"], "seed weight must be a number above 0"),
+    (["https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"], "is a Spotify album link"),
+    (["spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"], "is a Spotify playlist link"),
+    (["bad guy", "--duration", "9:99"], "'9:99' is not a time"),
+    (["bad guy", "--year", "1950-1951"], "no track passed the filters"),
+])
+def test_bad_seeds_and_ranges_say_what_is_wrong(capsys, argv, message):
+    code, out, err = cli(capsys, "recommend", *argv)
+    assert code == 1 and out == "", err
+    assert message in " ".join(err.split()) and "no track matches" not in err
+
+
+def test_a_huge_seed_is_refused_without_being_echoed(capsys):
+    code, _, err = cli(capsys, "recommend", "la " * 40_000)
+    assert code == 1 and "a seed is at most 200 characters (got 120,000" in " ".join(err.split())
+    assert len(err) < 500
+    code, _, err = cli(capsys, "search", "x" * 5000)
+    assert code == 1 and len(err) < 300
+
+
+def test_version(capsys):
+    code, out, _ = cli(capsys, "--version")
+    assert code == 0 and out.strip() == "musicrec 0.1.0"
+
+
+def test_serve_on_all_interfaces_warns(tmp_path):
+    """``serve --host 0.0.0.0`` prints an address that works and says the service is
+    then reachable from the network."""
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "musicrec", "serve", "--host", "0.0.0.0",
+                                "--port", str(port)], stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "300"})
+    try:
+        lines = []
+        for line in process.stderr:
+            lines.append(line)
+            if "warning" in line or len(lines) > 20:
+                break
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    text = " ".join("".join(lines).split())
+    assert f"open http://127.0.0.1:{port}/" in text and "0.0.0.0:" not in text.split("warning")[0]
+    assert "anyone who can reach this machine on the network" in text

@@ -388,3 +388,24 @@ def test_rest_looks_up_outside_tracks_as_the_cli_does(spotify_env, monkeypatch, 
         response = http.post("/recommend", json={"seeds": [f"spotify:track:{unknown}"]})
         assert response.status_code == 404
         assert "no feature provider could describe it" in response.json()["error"]
+
+
+def test_names_with_control_characters_export_cleanly(tmp_path):
+    """A catalog title with CR/LF cannot add lines to a playlist file."""
+    import pandas as pd
+
+    from musicrec import Catalog
+    from musicrec.data.importers.kaggle import read_kaggle_tracks
+    from musicrec.export import render
+    from tests.conftest import FIXTURES
+
+    result = read_kaggle_tracks(FIXTURES / "kaggle_data.csv")
+    tracks = result.tracks.copy()
+    tracks.loc[0, "name"] = "Song\r\nfile:///etc/passwd"
+    tracks.at[0, "artists"] = ["A\nB"]
+    catalog = Catalog(tracks, result.interactions, result.playlists)
+    ids = [str(t) for t in tracks["track_id"][:2]]
+    m3u = render(catalog, ids, "m3u8", "t").splitlines()
+    assert len(m3u) == 6 and m3u[2].endswith("A B - Song file:///etc/passwd")
+    rows = render(catalog, ids, "csv").splitlines()
+    assert len(rows) == 3 and not pd.isna(rows[1])

@@ -6,6 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """Text for a message: at most ``limit`` characters, with an ellipsis when cut."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class MusicrecError(Exception):
     """Base class: every error a user can cause or fix is one of these.
 
@@ -47,6 +53,10 @@ class DatasetUnavailableError(MusicrecError):
     """A dataset is neither in the data folder nor in the cache and cannot be downloaded."""
 
 
+class NoResultsError(MusicrecError):
+    """Nothing passed the filters: an answer with no track is not a recommendation."""
+
+
 class OutputPathError(MusicrecError):
     """A file or folder the user asked to write cannot be written there."""
 
@@ -57,7 +67,7 @@ class UnknownTrackError(MusicrecError, LookupError):
     def __init__(self, query: str, candidates: Sequence[str] = (), reason: str = "") -> None:
         self.query = query
         self.candidates = list(candidates)
-        message = reason or f"no track matches '{query}'"
+        message = reason or f"no track matches '{shorten(query)}'"
         if self.candidates:
             message += ". Closest matches:\n" + "\n".join(f"  - {c}" for c in self.candidates)
         super().__init__(message)

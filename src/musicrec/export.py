@@ -42,11 +42,15 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
     if fmt not in FORMATS:
         raise InvalidArgumentError(f"unknown export format '{fmt}'; use {', '.join(FORMATS)}")
     entries = _entries(catalog, track_ids)
+    title = clean_text(title)
+    for e in entries:  # every writer gets clean text
+        e["name"], e["album"] = clean_text(e["name"] or ""), clean_text(e["album"] or "")
+        e["artists"] = [clean_text(a) for a in e["artists"]]
     if fmt == "m3u8":
-        lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(title)}"]
+        lines = ["#EXTM3U", f"#PLAYLIST:{title}"]
         for e in entries:
             seconds = -1 if e["duration_ms"] is None else round(e["duration_ms"] / 1000)
-            label = _one_line(f"{', '.join(e['artists'])} - {e['name'] or ''}")
+            label = f"{', '.join(e['artists'])} - {e['name']}"
             lines += [f"#EXTINF:{seconds},{label}", spotify_url(e["track_id"])]
         return "\n".join(lines) + "\n"
     if fmt == "jspf":
@@ -73,8 +77,15 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
     return buffer.getvalue()
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+def clean_text(text: object) -> str:
+    """Text safe on one line of any playlist file: control characters (CR, LF, NUL, ...)
+    and line or paragraph separators become spaces, runs of spaces one space."""
+    import unicodedata
+
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in str(text))
+    return " ".join(kept.split())
+
 
 
 def format_of(path: Path) -> str:

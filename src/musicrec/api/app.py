@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import musicrec
 from musicrec import export
+from musicrec.api.guards import Guards
 from musicrec.api.schemas import (
     ErrorOut,
     ExportIn,
@@ -119,7 +120,10 @@ class _Map:
 
 def create_app(rec: Recommender) -> FastAPI:
     """The FastAPI app serving ``rec``."""
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline  # the docs' scripts are served from here
+
+    app = FastAPIOffline(
+        favicon_url="/favicon.svg",
         title="musicrec",
         version=musicrec.__version__,
         description="Songs that sound like the seeds you give: search, recommend, explore "
@@ -127,6 +131,7 @@ def create_app(rec: Recommender) -> FastAPI:
         "command line.",
     )
     app.add_middleware(GZipMiddleware, minimum_size=4096)
+    app.add_middleware(Guards)
     catalog = rec.catalog
     song_map = _Map(rec)
     clusters = rec.model.clusters
@@ -171,10 +176,13 @@ def create_app(rec: Recommender) -> FastAPI:
         return _error(500, "internal error; the server log has the details")
 
     # ------------------------------------------------------------ endpoints
+    @app.head("/health", include_in_schema=False)
     @app.get("/health", response_model=HealthOut, tags=["service"])
     def health() -> dict:
         """Whether the service is up, and what it serves."""
-        return {"status": "ok", "tracks": len(catalog), "model": str(rec.model.path),
+        model = rec.model
+        name = f"{model.manifest.get('dataset', '')} ({model.kind or 'model'})"
+        return {"status": "ok", "tracks": len(catalog), "model": name,
                 "features": list(rec.space.features_), "genres": catalog.genre_names,
                 "explicit_known": bool(catalog.tracks["explicit"].notna().any())}
 
@@ -236,9 +244,14 @@ def create_app(rec: Recommender) -> FastAPI:
             "Content-Disposition": f'attachment; filename="{name or "musicrec"}.{format}"'})
 
     # ------------------------------------------------------------ the page
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), media_type="text/html")
+
+    @app.get("/favicon.svg", include_in_schema=False)
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
 
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:

@@ -12,9 +12,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from musicrec.recommend.request import DEFAULTS, LIMITS, MAX_SEEDS
-from musicrec.recommend.seeds import MAX_WEIGHT
+from musicrec.recommend.seeds import MAX_QUERY, MAX_WEIGHT
 
-MAX_TEXT = 200
+MAX_TEXT = MAX_QUERY
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 

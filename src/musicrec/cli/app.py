@@ -16,10 +16,22 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from musicrec import __version__
+
+        typer.echo(f"musicrec {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the full traceback of an error (any position).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.",
+                           callback=_show_version, is_eager=True)
     ] = False,
 ) -> None:
     """Recommend songs that sound like the seed songs you give."""

@@ -119,6 +119,12 @@ def recommend(
         spotify.require("--to-spotify")
     rec = where.open(spotify=spotify, features_file=features_file)
     result = rec.recommend(request)
+    if not result.results:
+        from musicrec.errors import NoResultsError
+
+        raise NoResultsError(
+            "no track passed the filters: loosen --year, --popularity, --duration, "
+            "--genre or --exclude-genre, or drop --same-cluster")
     say_notices(result.notices)
     _print_results(result, output)
     ids = [r.track_id for r in result.results]

@@ -29,7 +29,15 @@ def serve(
 
     # builds the model if needed; Spotify links outside the catalog work as in the CLI
     rec = where.open(spotify=spotify_settings())
-    stderr().print(f"musicrec: open http://{host}:{port}/ (API docs at /docs); Ctrl+C stops")
+    err = stderr()
+    local = host in ("127.0.0.1", "localhost", "::1")
+    shown = host if local or host not in ("0.0.0.0", "::") else "127.0.0.1"
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    err.print(f"musicrec: open {url} (API docs at {url}docs); Ctrl+C stops")
+    if not local:
+        err.print(f"[yellow]warning:[/yellow] listening on {host}: anyone who can reach this "
+                  "machine on the network can use this service (it has no login). Use "
+                  "--host 127.0.0.1 to keep it on this machine.")
     if workers == 1:
         uvicorn.run(create_app(rec), host=host, port=port, log_level="warning")
         return

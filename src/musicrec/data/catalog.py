@@ -14,7 +14,7 @@ import pandas as pd
 
 from musicrec.data.importers.common import ImportResult
 from musicrec.data.schema import empty_interactions
-from musicrec.data.text import base_title, fold, primary_artist, version_key
+from musicrec.data.text import base_title, fold, primary_artist, shorten, version_key
 from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
 
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
@@ -310,7 +310,8 @@ class Catalog:
         best = order[0]
         if scored[best] < FUZZY_ACCEPT:
             candidates = [self.label(r) for r in self._distinct_songs(order, None)[:5]]
-            raise UnknownTrackError(text, candidates, f"no track matches '{text}' well enough")
+            raise UnknownTrackError(text, candidates,
+                                   f"no track matches '{shorten(text)}' well enough")
         alternatives = [r for r in order[1:] if scored[r] >= FUZZY_ACCEPT]
         return TextMatch([best], "fuzzy", scored[best], self._distinct_songs(alternatives, best))
 

@@ -2,7 +2,11 @@
 
 Two tracks are versions of one song when their base titles and their primary artists
 normalise to the same text: "Wonderwall - Remastered", "Wonderwall (Radio Edit)" and
-"Wonderwall (feat. X)" by Oasis all have the key ``"wonderwall|oasis"``.
+"Wonderwall (feat. X)" by Oasis all have the key ``"wonderwall|oasis"``. A base title
+drops every bracketed part ("(Lick It)", "(The Ooh Song)", "(Lil Baby & Gunna)") and
+everything from the first dashed part ("- Dante Klein RMX", "- International",
+"- Jax Jones & Martin Solveig Present Europa") unless that part numbers a part of a work
+("Make A Move - Pt. 2"). In Spotify's titles a dashed suffix names a version.
 """
 
 from __future__ import annotations
@@ -10,16 +14,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Words that mark a parenthesised or dashed suffix as a version, not part of the title.
-_VERSION_WORDS = (
-    r"remaster(?:ed)?|remix(?:es)?|mix|edit|version|live|feat\.?|ft\.?|featuring|with|"
-    r"acoustic|mono|stereo|demo|radio|extended|instrumental|unplugged|deluxe|bonus|"
-    r"re-?recorded|single|original|explicit|clean|cover|rework|bootleg|vip|dub|from|vs\.?"
-)
-_VERSION = re.compile(rf"\b(?:{_VERSION_WORDS})\b", re.IGNORECASE)
+from musicrec.errors import shorten  # noqa: F401  (text helpers live together)
+
 _BRACKETED = re.compile(r"\s*[\(\[]([^\)\]]*)[\)\]]")
 _FEAT_TAIL = re.compile(r"\s+(?:feat\.?|ft\.|featuring)\s+.*$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^\w]+")
+# A dashed part that is a part of a work, not a version: "Pt. 2", "Part II", "Vol. 3".
+_PART = re.compile(r"(?:pt\.?|part|vol\.?|volume|chapter|no\.?)\s*(?:\d+|[ivxlc]+)",
+                   re.IGNORECASE)
 # Anything base_title could remove: a bracket, a dash, a "feat." word.
 _MAY_HAVE_VERSION = re.compile(r"[\(\[\-–—]|\b(?:feat|ft|featuring)\b", re.IGNORECASE)
 
@@ -33,22 +35,17 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
-def base_title(title: str) -> str:
-    """The title without version markers: "(feat. X)", "- Remastered 2011", "[Radio Edit]"."""
+def base_title(title: str, artists=None) -> str:
+    """The title without version markers: every bracketed part ("(feat. X)", "[Radio
+    Edit]", "(Lick It)") and everything from the first dashed part ("- Remastered
+    2011", "- International", "- En Vivo") that is not a part number ("- Pt. 2")."""
     if not _MAY_HAVE_VERSION.search(title):
         return fold(title)
-    text = title
-
-    def drop_version_brackets(match: re.Match[str]) -> str:
-        return "" if _VERSION.search(match.group(1)) else match.group(0)
-
-    text = _BRACKETED.sub(drop_version_brackets, text)
-    # " - Remastered 2011", " - Radio Edit", " - Galantis Remix": drop from the first
-    # dash whose tail names a version.
+    text = _BRACKETED.sub("", title).strip() or title
     parts = re.split(r"\s+[-–—]\s+", text)
     kept = [parts[0]]
     for part in parts[1:]:
-        if _VERSION.search(part):
+        if not _PART.fullmatch(part.strip()):
             break
         kept.append(part)
     text = " - ".join(kept)

@@ -31,8 +31,8 @@ from musicrec.model.clusters import ModelClusters
 
 FORMAT = "musicrec-model"
 #: 2: neighbour table, style model, clusters; 3: artist context; 4: index folder, kind,
-#: cluster medians
-FORMAT_VERSION = 4
+#: cluster medians; 5: version keys drop every bracket and artist credits
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"

@@ -53,16 +53,23 @@ def _number(part: str, text: str, name: str, minutes: bool) -> float | None:
     if part == "":
         return None
     try:
-        if minutes:
-            if ":" in part:
-                m, s = part.split(":", 1)
-                return (int(m) * 60 + float(s)) * 1000.0
-            return float(part) * 1000.0
-        return float(part)
+        if minutes and ":" in part:
+            m, s = part.split(":", 1)
+            whole, seconds = int(m), float(s)
+        else:
+            value = float(part)
     except ValueError:
         raise InvalidArgumentError(
             f"bad range '{text}' for {name}: '{part}' is not a number"
         ) from None
+    if not minutes:
+        return value
+    if ":" not in part:
+        return value * 1000.0  # plain numbers are seconds
+    if not 0 <= seconds < 60:
+        raise InvalidArgumentError(
+            f"bad range '{text}' for {name}: '{part}' is not a time (m:ss, seconds 0-59)")
+    return (whole * 60 + seconds) * 1000.0
 
 
 @dataclass

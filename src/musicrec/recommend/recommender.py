@@ -157,6 +157,11 @@ class Recommender:
 
     def search(self, text: str, limit: int = 10) -> pd.DataFrame:
         """Tracks whose title or artist fit ``text``, best first (added tracks too)."""
+        from musicrec.recommend.seeds import MAX_QUERY
+
+        if len(text) > MAX_QUERY:
+            raise InvalidArgumentError(
+                f"search text is at most {MAX_QUERY} characters (got {len(text):,})")
         hits = self.catalog.search(text, limit)
         if not len(self._extra):
             return hits

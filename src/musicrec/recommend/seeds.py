@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.text import shorten
 from musicrec.errors import InvalidArgumentError, UnknownTrackError
 
 _SPOTIFY_ID = r"[0-9A-Za-z]{22}"
@@ -19,9 +20,13 @@ _URL = re.compile(
 )
 _URI = re.compile(rf"^spotify:track:({_SPOTIFY_ID})$")
 _BARE = re.compile(rf"^{_SPOTIFY_ID}$")
+_OTHER_LINK = re.compile(
+    r"^(?:(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z]{2})?/|embed/)?"
+    r"|spotify:)(album|playlist|artist|show|episode|user)[/:]", re.IGNORECASE)
 #: The largest weight a seed may have.
 MAX_WEIGHT = 100.0
-_WEIGHT = re.compile(r"^(.*?):\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))$")
+#: The longest seed text (the same in every front end).
+MAX_QUERY = 200
 
 
 @dataclass(frozen=True)
@@ -36,19 +41,49 @@ class Seed:
             raise InvalidArgumentError(
                 "a seed is empty: give a title, 'title - artist', a track id or a Spotify link"
             )
-        if not math.isfinite(self.weight) or not 0 < self.weight <= MAX_WEIGHT:
+        if len(self.query) > MAX_QUERY:
+            raise InvalidArgumentError(
+                f"a seed is at most {MAX_QUERY} characters (got {len(self.query):,}: "
+                f"'{shorten(self.query)}')")
+        if isinstance(self.weight, bool) or not isinstance(self.weight, int | float) or (
+                not math.isfinite(self.weight) or not 0 < self.weight <= MAX_WEIGHT):
             raise InvalidArgumentError(
                 f"seed weight must be a number above 0 and at most {MAX_WEIGHT:g} "
-                f"(got {self.weight} for '{self.query}')"
+                f"(got {self.weight} for '{shorten(self.query)}')"
+            )
+        kind = _OTHER_LINK.match(self.query.strip())
+        if kind:
+            raise InvalidArgumentError(
+                f"'{shorten(self.query)}' is a Spotify {kind.group(1).lower()} link, not a "
+                "track: give a track link (open.spotify.com/track/...), a track id or a title"
             )
 
 
 def parse_seed(spec: str) -> Seed:
-    """Parse "QUERY" or "QUERY:WEIGHT" (a trailing number after the last colon)."""
-    match = _WEIGHT.match(spec.strip())
-    if match and match.group(1).strip():
-        return Seed(match.group(1).strip(), float(match.group(2)))
-    return Seed(spec.strip())
+    """Parse "QUERY" or "QUERY:WEIGHT".
+
+    The text after the last colon is the weight when it is a number ("bad guy:2",
+    "bad guy: 0.5"); when it is one word straight after the colon ("bad guy:abc") it is
+    taken as a weight that is not a number, and refused. A colon followed by a space
+    and words ("Re: Stacks") and a Spotify link are part of the seed.
+    """
+    text = spec.strip()
+    if spotify_track_id(text) or _OTHER_LINK.match(text) or ":" not in text:
+        return Seed(text)
+    head, tail = text.rsplit(":", 1)
+    if not head.strip():
+        return Seed(text)
+    try:
+        weight = float(tail)
+    except ValueError:
+        if tail and not tail[0].isspace() and len(tail.split()) == 1:
+            raise InvalidArgumentError(
+                f"bad weight '{shorten(tail, 20)}' in '{shorten(text)}': write SEED:WEIGHT "
+                f"with a number above 0 and at most {MAX_WEIGHT:g}, e.g. 'bad guy:2' "
+                "(a title with a colon of its own takes a weight too: 'Re:Stacks:1')"
+            ) from None
+        return Seed(text)
+    return Seed(head.strip(), weight)
 
 
 def as_seed(value: str | Seed) -> Seed:
