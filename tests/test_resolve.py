@@ -75,3 +75,29 @@ def test_search_finds_title_and_artist(rec):
     assert sum("Billie Eilish" in a for a in by_artist["artists"]) >= 5
     with pytest.raises(InvalidArgumentError):
         rec.search("", 5)
+
+
+def test_a_plain_title_takes_the_original_across_versions(rec):
+    """"Wonderwall": Oasis's "Wonderwall - Remastered" (popularity 79) over a cover
+    titled exactly "Wonderwall" (62); the cover is named as an alternative, and the
+    list that follows is not the cover's."""
+    seed = rec.resolve("Wonderwall")
+    assert seed.label.startswith("Wonderwall - Remastered - Oasis") and seed.how == "version"
+    assert any("Lucky Luke" in a for a in seed.alternatives)
+    assert rec.resolve("Wonderwall - Lucky Luke").label.startswith("Wonderwall - Lucky Luke")
+    named = rec.resolve("Wonderwall - Remastered")  # a version asked for by its title
+    assert named.how == "exact" and "Oasis" in named.label
+    result = rec.recommend("Wonderwall", k=10)
+    assert result.seeds[0].track_id == seed.track_id
+    assert "took Wonderwall - Remastered - Oasis" in result.notices[0]
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("bohemian rapsody", "Bohemian Rhapsody - 2011 Mix - Queen"),
+    ("피카부", "피카부 Peek-A-Boo - Red Velvet"),
+    ("shape of yu", "Shape of You - Ed Sheeran"),
+])
+def test_typos_on_versioned_or_partial_titles_take_the_clear_leader(rec, typed, expected):
+    seed = rec.resolve(typed)
+    assert seed.label.startswith(expected) and seed.how == "fuzzy"
+    assert "took the closest match" in seed.notice()

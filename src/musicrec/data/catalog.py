@@ -19,6 +19,12 @@ from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrac
 
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
+#: A fuzzy match below FUZZY_ACCEPT is still taken when it scores at least FUZZY_LEAD and
+#: leads every other song by LEAD_MARGIN points.
+FUZZY_LEAD = 70.0
+LEAD_MARGIN = 12.0
+#: Partial matches (a title's first words) count a little less than whole ones.
+LEAD_WEIGHT = 0.9
 
 
 def primary_artist_codes(artists: pd.Series) -> np.ndarray:
@@ -264,34 +270,47 @@ class Catalog:
     def match_text(self, text: str) -> TextMatch:
         """Tracks that fit free text ("title" or "title - artist"), best first.
 
-        Order: exact title, then "title - artist", then a version's base title, then
-        fuzzy; within a tier, by popularity. Raises UnknownTrackError with the closest
-        candidates when nothing fits well.
+        A plain title ("Wonderwall") matches every song with that base title, whatever
+        its version suffix, and the most popular song wins (the earlier release on a
+        tie), so the original beats a cover that happens to carry the bare title. A
+        title with a version named ("Wonderwall - Remastered") prefers that exact
+        title. Then "title - artist", then fuzzy matching of typos (on full and base
+        titles); a fuzzy match is taken when it is close enough or clearly ahead of
+        every other song. Raises UnknownTrackError with the closest candidates when
+        nothing fits well.
         """
         query = fold(text)
         if not query:
             raise InvalidArgumentError("a seed is empty: give a title, 'title - artist' or an id")
+        base = base_title(text)
         tiers: list[tuple[str, list[int]]] = []
         exact = self._title_rows.get(query, [])
-        if exact:
+        if exact and query != base:  # a version asked for by its full title
             tiers.append(("exact", exact))
         for title, artist in [] if exact else _splits(text):
             t, a = fold(title), fold(artist)
-            rows = self._title_rows.get(t, []) + self._base_rows.get(t, [])
+            rows = self._title_rows.get(t, []) + self._base_rows.get(base_title(title), [])
             rows = [r for r in dict.fromkeys(rows) if self._artist_fits(r, a)]
             if rows:
                 tiers.append(("title-artist", rows))
                 break
-        version = self._base_rows.get(base_title(text), [])
-        if version:
-            tiers.append(("version", version))
+        same_song = list(dict.fromkeys(exact + self._base_rows.get(base, [])))
+        if same_song:
+            tiers.append(("exact" if exact else "version", same_song))
         if tiers:
             how, first = tiers[0]
             ranked = self._by_popularity(first)
+            if how == "exact" and ranked[0] not in exact:
+                how = "version"
             rest = [r for _, rows in tiers[1:] for r in rows]
             alternatives = self._distinct_songs(ranked[1:] + self._by_popularity(rest), ranked[0])
             return TextMatch([ranked[0]], how, 100.0, alternatives)
         return self._fuzzy(text, query)
+
+    @cached_property
+    def _base_titles(self) -> list[str]:
+        keys = self.tracks["version_key"].astype(object).to_numpy()
+        return [k.split("|", 1)[0] if isinstance(k, str) else "" for k in keys]
 
     def _fuzzy(self, text: str, query: str) -> TextMatch:
         from rapidfuzz import fuzz, process
@@ -300,24 +319,36 @@ class Catalog:
         scored: dict[int, float] = {}
         for choices, scorer in (
             (titles, fuzz.ratio),
+            (self._base_titles, fuzz.ratio),  # "bohemian rapsody" -> "... - 2011 Mix"
             (self._search_strings, fuzz.token_sort_ratio),
         ):
             for _, score, row in process.extract(query, choices, scorer=scorer, limit=10):
                 scored[row] = max(scored.get(row, 0.0), float(score))
+        # the query as the start of a longer title: "피카부" -> "피카부 Peek-A-Boo"
+        for title, score, row in process.extract(query, titles, scorer=fuzz.partial_ratio,
+                                                 limit=50):
+            if len(title) > len(query) and title.startswith(query[:1]):
+                scored[row] = max(scored.get(row, 0.0), LEAD_WEIGHT * float(score))
         if not scored:
             raise UnknownTrackError(text)
         order = sorted(scored, key=lambda r: (-round(scored[r]), -self._popularity_rank[r]))
-        best = order[0]
-        if scored[best] < FUZZY_ACCEPT:
-            candidates = [self.label(r) for r in self._distinct_songs(order, None)[:5]]
+        songs = self._distinct_songs(order, None)
+        best = songs[0]
+        runner_up = scored[songs[1]] if len(songs) > 1 else 0.0
+        leads = scored[best] >= FUZZY_LEAD and scored[best] - runner_up >= LEAD_MARGIN
+        if scored[best] < FUZZY_ACCEPT and not leads:
+            candidates = [self.label(r) for r in songs[:5]]
             raise UnknownTrackError(text, candidates,
                                    f"no track matches '{shorten(text)}' well enough")
         alternatives = [r for r in order[1:] if scored[r] >= FUZZY_ACCEPT]
         return TextMatch([best], "fuzzy", scored[best], self._distinct_songs(alternatives, best))
 
     def _by_popularity(self, rows: list[int]) -> list[int]:
+        """Rows by popularity, the earlier release first on a tie."""
         rows = list(dict.fromkeys(rows))
-        return sorted(rows, key=lambda r: -self._popularity_rank[r])
+        years = self.numeric("year")
+        return sorted(rows, key=lambda r: (-self._popularity_rank[r],
+                                           years[r] if years[r] == years[r] else 9999))
 
     def _distinct_songs(self, rows: list[int], taken: int | None) -> list[int]:
         """Rows with versions of ``taken`` and of each other removed, order kept."""
