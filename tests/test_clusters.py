@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -117,3 +118,14 @@ def test_figures_command_writes_the_files(capsys, tmp_path):
         out / SONG_HTML).read_text()
     assert "2,973 genres" in err  # data_by_genres.csv from the data folder was used
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_summaries_name_the_commonest_key_never_a_mean_key(model):
+    from musicrec.data.schema import feature_matrix
+
+    songs, catalog = model.clusters.songs, model.catalog
+    raw = feature_matrix(catalog.tracks, songs.features)
+    summaries = summarize(songs, raw, catalog.column("genres"), catalog.label)
+    for c in summaries:
+        assert all(feature != "key" for feature, _, _ in c.distinctive)
+        assert re.fullmatch(r"[A-G]#? (major|minor) \(\d+%\)", c.key), c.key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -160,3 +161,26 @@ def test_many_seeds_exclude_all_their_versions(rec):
     result = rec.recommend(seeds, k=50, artist_cap=0)
     seed_codes = {rec.catalog.version_codes[rec.resolve(s).row] for s in seeds}
     assert not seed_codes & set(rec.catalog.version_codes[_rows(rec, result)])
+
+
+def test_explanations_keep_sound_and_context_apart(rec):
+    """Sound reasons (energy, tempo, key, ...) come first; popularity, year, length and
+    explicit only as context, after "(also"; a key is named with its mode and only when
+    the mode is the seeds' too."""
+    context = {"popularity", "year", "duration_ms", "explicit"}
+    seen_key = 0
+    for seed in ("bad guy", "Hello - Adele", "Blinding Lights", "Wonderwall", "Africa"):
+        for r in rec.recommend(seed, k=20, artist_cap=0).results:
+            kinds = [x.kind for x in r.reasons]
+            assert kinds == sorted(kinds, key=lambda k: k != "sound")  # sound first
+            for x in r.reasons:
+                assert (x.kind == "context") == (x.feature in context), x
+                if x.feature == "key":
+                    seen_key += 1
+                    assert re.fullmatch(r"key [A-G]#? (major|minor) vs seeds [A-G]#? "
+                                        r"(major|minor)", x.text), x.text
+                    assert x.text.split()[2] == x.text.split()[-1]  # the same mode
+            if any(x.kind == "context" for x in r.reasons):
+                assert "(also " in r.why
+            assert not re.search(r"^(popularity|year)", r.why)
+    assert seen_key > 0

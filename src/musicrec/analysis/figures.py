@@ -165,7 +165,7 @@ def panels_figure(
 
 
 _DIRECTIONS = {
-    "mode": ("more major", "more minor"), "key": ("higher keys", "lower keys"),
+    "mode": ("more major", "more minor"),
     "explicit": ("more explicit", "cleaner"), "duration_ms": ("longer", "shorter"),
     "year": ("newer", "older"), "popularity": ("more popular", "less popular"),
     "tempo": ("faster", "slower"), "loudness": ("louder", "quieter"),

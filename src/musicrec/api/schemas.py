@@ -94,6 +94,7 @@ class ReasonOut(BaseModel):
     value: float
     seed_value: float
     text: str
+    kind: str = "sound"
 
 
 class ResultOut(_TrackFields):

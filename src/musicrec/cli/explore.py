@@ -61,7 +61,8 @@ def clusters(
     for column in ("#", "size", "sets it apart", "genres", "examples"):
         table.add_column(column, justify="right" if column in ("#", "size") else "left")
     for c in summaries:
-        apart = "\n".join(mean_text(*d) for d in c.distinctive)
+        apart = "\n".join([*(mean_text(*d) for d in c.distinctive),
+                            *([f"commonest key {c.key}"] if c.key else [])])
         genres = ", ".join(f"{g} ({n})" for g, n in c.genres)
         table.add_row(str(c.cluster), f"{c.size:,}", apart, genres, "\n".join(c.examples))
     console.print(table)

@@ -58,20 +58,40 @@ def seed_profile(raw: np.ndarray, weights: np.ndarray, features: list[str]) -> n
     return out
 
 
+#: Features that place a track in its context (era, charts, length, lyrics) rather than
+#: describe how it sounds; explanations name them apart.
+CONTEXT = {"year", "popularity", "explicit", "duration_ms"}
+SOUND_REASONS = 3
+CONTEXT_REASONS = 1
+
+
+def key_name(key: float, mode: float | None) -> str:
+    """A key as music names it: "C# minor" (or the pitch alone when the mode is unknown)."""
+    pitch = _key(key)
+    if mode is None or mode != mode:
+        return pitch
+    return f"{pitch} {'major' if mode >= 0.5 else 'minor'}"
+
+
 class Explainer:
     """Says which features made each track close to the seeds, for one feature space.
 
     A feature qualifies when it adds to the cosine score (query_f * vector_f > 0) and
     the track's value lies within ``CLOSE`` standard deviations (``spread``, the
     scaler's per-feature scale) of the seeds' value, or equals it for categorical
-    features; the largest contributions win.
+    features; a key counts only with the same mode ("C# minor" is not "C# major"). Up to
+    three sound reasons (the largest contributions) are given, and apart from them one
+    reason of context (year, popularity, length, explicit).
     """
 
-    def __init__(self, features: list[str], spread: np.ndarray, top: int = 3) -> None:
+    def __init__(self, features: list[str], spread: np.ndarray, top: int = SOUND_REASONS) -> None:
         self.features = list(features)
         self.top = top
         categorical = np.array([f in _CATEGORICAL for f in self.features])
         self._limit = np.where(categorical, 0.0, CLOSE * np.asarray(spread, dtype=np.float64))
+        self._context = [f in CONTEXT for f in self.features]
+        self._key = self.features.index("key") if "key" in self.features else None
+        self._mode = self.features.index("mode") if "mode" in self.features else None
         # per feature: the text before the value, and how the value is written
         self._heads = [f"{_DISPLAY_NAMES.get(f, f)} " for f in self.features]
         self._value_formats = [
@@ -82,26 +102,37 @@ class Explainer:
     def explain(
         self, query: np.ndarray, vectors: np.ndarray, raw: np.ndarray, profile: np.ndarray
     ) -> list[list[Reason]]:
-        """For each track (row of ``vectors``/``raw``), its reasons, strongest first.
-
-        Only the vectors' first ``len(features)`` columns (the audio features) count.
-        """
+        """For each track (row of ``vectors``/``raw``), its reasons: sound ones strongest
+        first, then context. Only the vectors' first ``len(features)`` columns (the
+        audio features) count."""
         d = len(self.features)
         contributions = vectors[:, :d] * query[:d]
         # categorical features have a limit of 0: close means equal
         eligible = (contributions > 0) & (np.abs(raw - profile) <= self._limit)
-        ranked = np.argsort(np.where(eligible, -contributions, 0.0), axis=1)[:, : self.top]
+        if self._key is not None and self._mode is not None:  # a key only with its mode
+            eligible[:, self._key] &= raw[:, self._mode] == profile[self._mode]
+        ranked = np.argsort(np.where(eligible, -contributions, 0.0), axis=1)
         eligible_rows, raw_rows, seed_values = eligible.tolist(), raw.tolist(), profile.tolist()
         features, heads, value_formats = self.features, self._heads, self._value_formats
+        context, key = self._context, self._key
         templates: dict[int, str] = {}  # per feature: "energy %.2f vs seeds 0.88"
         out: list[list[Reason]] = []
         for i, order in enumerate(ranked.tolist()):
-            reasons = []
+            sound: list[Reason] = []
+            extra: list[Reason] = []
             eligible_i, raw_i = eligible_rows[i], raw_rows[i]
             for j in order:
                 if not eligible_i[j]:
                     break
+                group = extra if context[j] else sound
+                if len(group) >= (CONTEXT_REASONS if context[j] else self.top):
+                    continue
                 value = raw_i[j]
+                if j == key:
+                    mode = seed_values[self._mode]
+                    text = f"key {key_name(value, mode)} vs seeds {key_name(seed_values[j], mode)}"
+                    sound.append(Reason(features[j], value, seed_values[j], text, "sound"))
+                    continue
                 template = templates.get(j)
                 if template is None:
                     seed_text = format_value(features[j], seed_values[j]).replace("%", "%%")
@@ -109,13 +140,17 @@ class Explainer:
                         f"{heads[j]}{value_formats[j] or '%s'} vs seeds {seed_text}"
                     )
                 shown = value if value_formats[j] else format_value(features[j], value)
-                reasons.append(Reason(features[j], value, seed_values[j], template % shown))
-            out.append(reasons)
+                group.append(Reason(features[j], value, seed_values[j], template % shown,
+                                    "context" if context[j] else "sound"))
+                if len(sound) >= self.top and len(extra) >= CONTEXT_REASONS:
+                    break
+            out.append(sound + extra)
         return out
 
 
 def why_text(reasons: list[Reason], score: float) -> str:
-    """The one-line explanation shown to users."""
-    if reasons:
-        return "; ".join(r.text for r in reasons)
-    return f"close on the overall feature profile (cosine {score:.2f})"
+    """The one-line explanation shown to users: how it sounds alike, then context."""
+    sound = "; ".join(r.text for r in reasons if r.kind == "sound")
+    context = "; ".join(r.text for r in reasons if r.kind != "sound")
+    text = sound or f"close on the overall feature profile (cosine {score:.2f})"
+    return f"{text} (also {context})" if context else text

@@ -11,12 +11,14 @@ from musicrec.recommend.seeds import ResolvedSeed
 
 @dataclass(slots=True)
 class Reason:
-    """One feature that made a track close: its value and the seeds' (original units)."""
+    """One feature that made a track close: its value and the seeds' (original units),
+    and whether it says how the track sounds or where it stands (context)."""
 
     feature: str
     value: float
     seed_value: float
     text: str
+    kind: str = "sound"  # "sound": how it sounds alike; "context": era, popularity, length
 
 
 @dataclass(slots=True)
