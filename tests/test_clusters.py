@@ -129,3 +129,14 @@ def test_summaries_name_the_commonest_key_never_a_mean_key(model):
     for c in summaries:
         assert all(feature != "key" for feature, _, _ in c.distinctive)
         assert re.fullmatch(r"[A-G]#? (major|minor) \(\d+%\)", c.key), c.key
+
+
+def test_cluster_colours_do_not_repeat_and_genre_maps_are_named(tmp_path):
+    from musicrec.analysis.figures import ClusterMap, _style, _typical_names
+
+    styles = [_style(c) for c in range(20)]
+    assert len({colour for colour, _, _ in styles}) == 20  # 0 and 9 no longer alike
+    assert len({(colour, marker) for colour, marker, _ in (_style(c) for c in range(60))}) == 60
+    cmap = ClusterMap(np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0], [0.5, 0.1]]),
+                      np.array([0, 0, 1, 0]), ["pop", "[]", "jazz", "dance pop"], "t", ("x", "y"))
+    assert sorted(_typical_names(cmap, cmap.clusters == 0, 3)) == ["dance pop", "pop"]  # no "[]"

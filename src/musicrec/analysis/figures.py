@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from musicrec.data.text import fold
 from musicrec.io import atomic_write
 from musicrec.model.clusters import Clustering
 from musicrec.progress import SILENT, Progress
@@ -25,9 +26,18 @@ SONG_MAP = "Song-Clusters.png"
 GENRE_HTML = "Genre-Clusters.html"
 SONG_HTML = "Song-Clusters.html"
 
-#: Paul Tol's "muted" qualitative scheme (colour-blind safe), then its pale grey.
+#: Paul Tol's "muted" qualitative scheme (colour-blind safe), then its pale grey: for
+#: lines and bars.
 PALETTE = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677",
            "#882255", "#AA4499", "#DDDDDD")
+#: Cluster colours: twenty distinct ones (matplotlib's tab20 with its two greys swapped
+#: for colours that stand out from the grey background; strong hues first, then
+#: their light pairs), so no two of up to twenty clusters share a colour; marker shapes
+#: tell apart any beyond.
+CLUSTER_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                   "#e377c2", "#393b79", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78",
+                   "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#ad494a",
+                   "#dbdb8d", "#9edae5")
 MARKERS = ("o", "^", "s", "D")
 PLOTLY_MARKERS = ("circle", "triangle-up", "square", "diamond")
 TREND_FEATURES = ("acousticness", "energy", "danceability", "valence", "speechiness",
@@ -38,8 +48,8 @@ TREND_STYLES = {"acousticness": "-", "energy": "-", "danceability": "-", "valenc
 
 def _style(cluster: int) -> tuple[str, str, str]:
     """Colour, matplotlib marker and plotly marker of a cluster."""
-    colour = PALETTE[cluster % (len(PALETTE) - 1)]  # grey is kept for "other"
-    shape = (cluster // (len(PALETTE) - 1)) % len(MARKERS)
+    colour = CLUSTER_COLOURS[cluster % len(CLUSTER_COLOURS)]
+    shape = (cluster // len(CLUSTER_COLOURS)) % len(MARKERS)
     return colour, MARKERS[shape], PLOTLY_MARKERS[shape]
 
 
@@ -63,11 +73,23 @@ def trends_figure(years: pd.DataFrame, path: Path, source: str) -> Path:
     """Yearly means of the audio features on a 0-1 scale, one line each."""
     plt = _pyplot()
     years = years.sort_values("year")
-    fig, ax = plt.subplots(figsize=(11, 6), constrained_layout=True)
+    counted = "tracks" in years.columns
+    if counted:  # a panel of tracks per year shows where a yearly mean rests on few
+        fig, (ax, counts) = plt.subplots(2, 1, figsize=(11, 7.5), sharex=True,
+                                         height_ratios=(3, 1), constrained_layout=True)
+        counts.bar(years["year"], years["tracks"], width=0.85, color=PALETTE[1])
+        counts.set_ylabel("tracks")
+        counts.set_xlabel("release year")
+        counts.spines[["top", "right"]].set_visible(False)
+        counts.grid(alpha=0.3, axis="y")
+    else:
+        fig, ax = plt.subplots(figsize=(11, 6), constrained_layout=True)
+        source += "; the file gives no per-year counts"
     for i, feature in enumerate(f for f in TREND_FEATURES if f in years.columns):
         ax.plot(years["year"], years[feature], TREND_STYLES[feature], color=PALETTE[i],
                 linewidth=2.2 if TREND_STYLES[feature] == "-" else 1.4, label=feature)
-    ax.set_xlabel("release year")
+    if not counted:
+        ax.set_xlabel("release year")
     ax.set_ylabel("yearly mean (0 to 1)")
     ax.set_ylim(0, 1)
     ax.set_title(f"Audio features over time ({source})")
@@ -106,17 +128,31 @@ class ClusterMap:
     axes: tuple[str, str]
 
 
-def map_figure(cmap: ClusterMap, path: Path, point_size: float, label_clusters: bool) -> Path:
-    """Scatter coloured (and shaped) by cluster, with a legend of the clusters."""
+def _typical_names(cmap: ClusterMap, members: np.ndarray, n: int = 3) -> list[str]:
+    """The names of the ``n`` points nearest the middle of a cluster on the map."""
+    rows = np.flatnonzero(members)
+    rows = rows[[bool(fold(cmap.names[r])) for r in rows]] if len(rows) else rows  # not "[]"
+    if not len(rows):
+        return []
+    middle = np.median(cmap.xy[rows], axis=0)
+    nearest = rows[np.argsort(((cmap.xy[rows] - middle) ** 2).sum(axis=1))[:n]]
+    return [cmap.names[r] if len(cmap.names[r]) <= 22 else cmap.names[r][:21] + "…"
+            for r in nearest]
+
+
+def map_figure(cmap: ClusterMap, path: Path, point_size: float, label_clusters: bool,
+               name_clusters: bool = False) -> Path:
+    """Scatter coloured (and shaped) by cluster, with a legend of the clusters (with
+    ``name_clusters``, each followed by the names nearest its middle)."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(11, 8), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(13 if name_clusters else 11, 8), constrained_layout=True)
     k = int(cmap.clusters.max()) + 1 if len(cmap.clusters) else 0
     for c in range(k):
         members = cmap.clusters == c
         colour, marker, _ = _style(c)
         ax.scatter(cmap.xy[members, 0], cmap.xy[members, 1], s=point_size, c=colour,
-                   marker=marker, alpha=0.75, linewidths=0, label=f"cluster {c} "
-                   f"({int(members.sum()):,})")
+                   marker=marker, alpha=0.75, linewidths=0, label=f"{c} ({int(members.sum()):,})"
+                   + (f": {', '.join(_typical_names(cmap, members))}" if name_clusters else ""))
         if label_clusters and members.any():
             cx, cy = np.median(cmap.xy[members], axis=0)
             ax.annotate(str(c), (cx, cy), fontsize=10, weight="bold", ha="center",
@@ -125,9 +161,10 @@ def map_figure(cmap: ClusterMap, path: Path, point_size: float, label_clusters: 
                               "lw": 0})
     ax.set_xlabel(cmap.axes[0])
     ax.set_ylabel(cmap.axes[1])
-    ax.set_title(cmap.title)
+    fig.suptitle(cmap.title)  # over the whole figure: the legend is wide
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, markerscale=2.5,
-              fontsize=9, title="cluster (size)")
+              fontsize=9, title="cluster (size): typical members" if name_clusters
+              else "cluster (size)", alignment="left")
     ax.spines[["top", "right"]].set_visible(False)
     return _save(fig, path)
 
@@ -147,6 +184,10 @@ def panels_figure(
     axes = np.atleast_1d(axes).ravel()
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(cmap.xy), size=min(background, len(cmap.xy)), replace=False)
+    # shared limits that hold 99.5% of the songs: a few far points do not squeeze the rest
+    low, high = np.percentile(cmap.xy, [0.25, 99.75], axis=0)
+    pad = 0.05 * (high - low)
+    limits = (low - pad, high + pad)
     for c, ax in enumerate(axes):
         if c >= k:
             ax.set_visible(False)
@@ -157,6 +198,8 @@ def panels_figure(
         ax.scatter(cmap.xy[members, 0], cmap.xy[members, 1], s=2, c=colour, marker=marker,
                    linewidths=0, alpha=0.8)
         ax.set_title(f"{c}: {descriptions[c]} ({int(members.sum()):,})", fontsize=8.5)
+        ax.set_xlim(limits[0][0], limits[1][0])
+        ax.set_ylim(limits[0][1], limits[1][1])
         ax.tick_params(labelsize=7)
     fig.supxlabel(cmap.axes[0], fontsize=10)
     fig.supylabel(cmap.axes[1], fontsize=10)
@@ -316,7 +359,8 @@ def write_figures(
             f"{genre_clusters.k} KMeans clusters",
             ("t-SNE 1 (no units)", "t-SNE 2 (no units)"),
         )
-        written.append(map_figure(genre_map, out_dir / GENRE_MAP, 14, label_clusters=True))
+        written.append(map_figure(genre_map, out_dir / GENRE_MAP, 14, label_clusters=True,
+                                  name_clusters=True))
         written.append(map_html(genre_map, out_dir / GENRE_HTML, names))
 
     say(f"PCA of {len(catalog):,} songs")
