@@ -91,3 +91,64 @@ def test_no_request_yields_a_server_error(base_url):
         except Unsatisfiable:  # an operation without inputs has no invalid form
             assert mode is schemathesis.GenerationMode.NEGATIVE
     assert len(calls) >= 200 and 200 in calls and 422 in calls and 404 in calls
+
+
+def _add(page, text: str, expected: str) -> None:
+    page.fill("#search", "")
+    page.focus("#search")
+    page.keyboard.type(text)
+    page.wait_for_selector("#suggestions li[aria-selected=true]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#basket li:has-text('{expected}')")
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+def test_negatives_weights_errors_and_a_narrow_screen(base_url, tmp_path):
+    """A "less like this" song shows on the map as such, not as one of "your songs"; the
+    weight slider shows its number; an error clears the old list; at 390 px the map's
+    legend does not cover its axis title."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is missing: install Debian's 'chromium' package "
+                    "(sudo apt-get install chromium; .ci/run does) to run the browser test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(base_url + "/")
+        _add(page, "bad guy", "bad guy - Billie Eilish")
+        _add(page, "Shape of You", "Shape of You - Ed Sheeran")
+        weight = page.locator("#basket li").first.locator("output")
+        assert weight.inner_text() == "1.0×"
+        page.locator("#basket li").first.locator("input[type=range]").fill("2")
+        assert weight.inner_text() == "2.0×"
+        page.locator("#basket li").nth(1).locator("input[type=checkbox]").check()
+        page.click("#go")
+        page.wait_for_selector("#results li.result")
+        page.wait_for_selector("#map .legend")
+        legend = page.text_content("#map .legend") or ""
+        assert "less like these" in legend and "your songs" in legend
+        # an error: the old list goes, the message stays
+        page.fill("#year-min", "2020")
+        page.fill("#year-max", "1990")
+        page.click("#go")
+        page.wait_for_selector("#error:not([hidden])")
+        assert "year" in page.inner_text("#error")
+        assert page.locator("#results li").count() == 0
+        assert page.is_disabled("#export-m3u8")
+        # a phone-sized screen: legend above the plot, clear of the x-axis title
+        page.fill("#year-min", "")
+        page.fill("#year-max", "")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.click("#go")
+        page.wait_for_selector("#results li.result")
+        page.wait_for_timeout(500)  # the map redraws to the new width
+        legend_box = page.locator("#map g.legend").bounding_box()
+        title_box = page.locator("#map text.xtitle").bounding_box()
+        assert legend_box and title_box and not _overlap(legend_box, title_box)
+        page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+        browser.close()

@@ -116,8 +116,13 @@ function renderBasket() {
     name.textContent = seed.label;
     const weight = document.createElement("label");
     weight.innerHTML = `weight <input type="range" min="0.5" max="3" step="0.5" value="${seed.weight}"
-      aria-label="weight of ${seed.label.replace(/"/g, "")}">`;
-    weight.querySelector("input").addEventListener("input", (e) => { seed.weight = Number(e.target.value); });
+      aria-label="weight of ${seed.label.replace(/"/g, "")}"> <output class="weight-value"></output>`;
+    const shown = weight.querySelector("output");
+    shown.textContent = `${seed.weight.toFixed(1)}×`;
+    weight.querySelector("input").addEventListener("input", (e) => {
+      seed.weight = Number(e.target.value);
+      shown.textContent = `${seed.weight.toFixed(1)}×`;
+    });
     const less = document.createElement("label");
     less.innerHTML = `<input type="checkbox" ${seed.negative ? "checked" : ""}> less like this`;
     less.querySelector("input").addEventListener("change", (e) => {
@@ -165,6 +170,11 @@ async function recommend() {
     renderResults(result);
     drawMap();
   } catch (err) {
+    // the old list answered another question: it goes, so it is not read as this answer
+    state.results = [];
+    $("results").replaceChildren();
+    ["m3u8", "jspf", "csv"].forEach((f) => { $(`export-${f}`).disabled = true; });
+    drawMap();
     showError(err.message);
   } finally {
     $("go").textContent = "Recommend";
@@ -251,7 +261,8 @@ function drawMap() {
   if (!state.map || !window.Plotly) return;
   const m = state.map;
   const pick = (ids) => ids.map((id) => state.mapIndex.get(id)).filter((i) => i !== undefined);
-  const seeds = pick(state.seeds.map((s) => s.track_id));
+  const seeds = pick(state.seeds.filter((s) => !s.negative).map((s) => s.track_id));
+  const negatives = pick(state.seeds.filter((s) => s.negative).map((s) => s.track_id));
   const results = pick(state.results.map((r) => r.track_id));
   const trace = (idx, name, marker) => ({ type: "scattergl", mode: "markers", name, marker,
     x: idx.map((i) => m.x[i]), y: idx.map((i) => m.y[i]), text: idx.map((i) => m.labels[i]),
@@ -261,10 +272,12 @@ function drawMap() {
     trace(all, "all songs", { size: 3, color: "#BBBBBB", opacity: 0.45 }),
     trace(results, "recommended", { size: 10, color: "#0077BB", line: { width: 1, color: "#fff" } }),
     trace(seeds, "your songs", { size: 18, color: "#EE7733", symbol: "star", line: { width: 1, color: "#333" } }),
+    trace(negatives, "less like these", { size: 14, color: "#CC3311", symbol: "x", line: { width: 1, color: "#333" } }),
   ];
-  window.Plotly.react("map", data, { margin: { t: 10, r: 10, b: 40, l: 40 }, height: 420,
+  // the legend sits above the plot, so on a narrow screen it cannot cover the axis title
+  window.Plotly.react("map", data, { margin: { t: 40, r: 10, b: 40, l: 40 }, height: 420,
     xaxis: { title: { text: m.axes[0] } }, yaxis: { title: { text: m.axes[1] } },
-    legend: { orientation: "h" } },
+    legend: { orientation: "h", x: 0, y: 1.02, xanchor: "left", yanchor: "bottom" } },
   { responsive: true, displaylogo: false });
 }
 
