@@ -157,7 +157,9 @@ def test_head_favicon_and_security_headers(http):
         headers = http.get(path).headers
         assert headers["x-content-type-options"] == "nosniff", path
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
-    assert "script-src 'self';" in http.get("/").headers["content-security-policy"]
+    policy = http.get("/").headers["content-security-policy"]
+    assert "script-src 'self' 'unsafe-eval';" in policy and "unsafe-inline" not in policy.split(
+        "script-src")[1].split(";")[0]
     health = http.get("/health").json()
     assert "/" not in health["model"] and health["model"].startswith("spotify_songs")
 

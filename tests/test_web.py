@@ -50,7 +50,9 @@ def test_search_add_and_recommend_in_the_browser(base_url, tmp_path):
         assert "bad guy" not in text.lower().split("\n")[0]  # the seed itself is not back
         assert page.locator("#results .reason").count() >= 10  # bars of why each matched
         assert page.is_enabled("#export-m3u8")
-        page.wait_for_selector("#map .main-svg")  # plotly draws under the strict CSP
+        page.wait_for_selector("#map .main-svg")  # plotly draws under the CSP
+        page.wait_for_timeout(1000)
+        assert "WebGL is not supported" not in (page.text_content("#map") or "")
         with page.expect_download() as download:
             page.click("#export-jspf")
         assert download.value.suggested_filename == "musicrec-playlist.jspf"

@@ -1,9 +1,9 @@
 """Protections every response gets: security headers and a request body limit.
 
 Pure ASGI middleware, so it also covers static files and errors. The page and the API
-allow only their own scripts and styles (the interactive docs need their inline
-start-up script); no page may be framed; a body larger than :data:`MAX_BODY` bytes is
-refused with 413 before it is parsed.
+allow only their own scripts and styles (the map's WebGL layer needs 'unsafe-eval',
+the interactive docs their inline start-up script); no page may be framed; a body
+larger than :data:`MAX_BODY` bytes is refused with 413 before it is parsed.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 
 MAX_BODY = 1 << 20  # 1 MiB: a recommendation request is a few KB
-_STRICT = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-           "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-           "frame-ancestors 'none'")
+# Scripts only from this server; 'unsafe-eval' because plotly's WebGL layer (regl)
+# compiles its drawing code with the Function constructor (without it the map is blank).
+_STRICT = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+           "script-src 'self' 'unsafe-eval'; worker-src 'self' blob:; object-src 'none'; "
+           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _DOCS = _STRICT.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 DOCS_PATHS = ("/docs", "/redoc")
 
