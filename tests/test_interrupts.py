@@ -98,3 +98,26 @@ def test_a_cached_model_is_used_when_its_source_is_gone(workspace, tmp_path):
     assert len(json.loads(result.stdout)) == 3
     assert "not available" in result.stderr and "using the model built" in result.stderr
     _untouched(cache, before)
+
+
+@pytest.mark.slow
+def test_import_interrupted_keeps_the_model_it_would_replace(workspace, data_dir, tmp_path):
+    import pandas as pd
+
+    cache, env = workspace
+    table = pd.read_csv(data_dir / "spotify_songs" / "spotify_songs.csv")
+    # an artist named like a list ("[:SITD:]") is read as one: left out here
+    table = table[~table["track_artist"].astype(str).str.startswith("[")]
+    table = table.drop_duplicates("track_id")  # one row per track, not per playlist
+    source = tmp_path / "tracks.csv"
+    table.to_csv(source, index=False)
+    argv = ["import", str(source), "--name", "mine",
+            "--map", "title=track_name", "--map", "artist=track_artist", "--map", "id=track_id"]
+    first = subprocess.run([sys.executable, "-m", "musicrec", *argv], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = json.loads((cache / "models" / "mine" / "manifest.json").read_text())
+    code, err = _interrupt(argv, "Clustering songs", env, delay=0.3)
+    assert code == 130, err
+    assert sorted(p.name for p in (cache / "models").iterdir()) == ["mine", "spotify_songs"]
+    assert load_model(cache / "models" / "mine").manifest["created"] == before["created"]
