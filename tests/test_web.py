@@ -23,7 +23,9 @@ def base_url(rec):
         yield url
 
 
-def test_search_add_and_recommend_in_the_browser(base_url, tmp_path):
+@pytest.fixture
+def page(base_url):
+    """The page in Debian's Chromium (skipped, saying how to install it, without one)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is missing: install Debian's 'chromium' package "
                     "(sudo apt-get install chromium; .ci/run does) to run the browser test")
@@ -33,37 +35,41 @@ def test_search_add_and_recommend_in_the_browser(base_url, tmp_path):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(base_url + "/")
-        # keyboard only: type, pick the first suggestion with Enter
-        page.focus("#search")
-        page.keyboard.type("bad guy")
-        page.wait_for_selector("#suggestions li[aria-selected=true]")
-        assert "Billie Eilish" in page.inner_text("#suggestions li[aria-selected=true]")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#basket li")
-        assert "bad guy - Billie Eilish" in page.inner_text("#basket")
-        page.focus("#go")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("#results li.result")
-        results = page.locator("#results li.result")
-        assert results.count() == 10
-        text = page.inner_text("#results")
-        assert "bad guy" not in text.lower().split("\n")[0]  # the seed itself is not back
-        assert page.locator("#results .reason").count() >= 10  # bars of why each matched
-        assert page.is_enabled("#export-m3u8")
-        page.wait_for_selector("#map .main-svg")  # plotly draws under the CSP
-        page.wait_for_timeout(1000)
-        assert "WebGL is not supported" not in (page.text_content("#map") or "")
-        with page.expect_download() as download:
-            page.click("#export-jspf")
-        assert download.value.suggested_filename == "musicrec-playlist.jspf"
-        # the README's picture is refreshed only when asked, so a test run leaves git clean
-        shot = os.environ.get("MUSICREC_SCREENSHOT") or str(tmp_path / "web-page.png")
-        page.screenshot(path=shot, full_page=True)
-        assert Path(shot).stat().st_size > 10_000
-        # a narrow screen still shows everything in one column
-        page.set_viewport_size({"width": 390, "height": 844})
-        assert page.is_visible("#results") and page.is_visible("#search")
+        yield page
         browser.close()
+
+
+def test_search_add_and_recommend_in_the_browser(page, tmp_path):
+    # keyboard only: type, pick the first suggestion with Enter
+    page.focus("#search")
+    page.keyboard.type("bad guy")
+    page.wait_for_selector("#suggestions li[aria-selected=true]")
+    assert "Billie Eilish" in page.inner_text("#suggestions li[aria-selected=true]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#basket li")
+    assert "bad guy - Billie Eilish" in page.inner_text("#basket")
+    page.focus("#go")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results li.result")
+    results = page.locator("#results li.result")
+    assert results.count() == 10
+    text = page.inner_text("#results")
+    assert "bad guy" not in text.lower().split("\n")[0]  # the seed itself is not back
+    assert page.locator("#results .reason").count() >= 10  # bars of why each matched
+    assert page.is_enabled("#export-m3u8")
+    page.wait_for_selector("#map .main-svg")  # plotly draws under the CSP
+    page.wait_for_timeout(1000)
+    assert "WebGL is not supported" not in (page.text_content("#map") or "")
+    with page.expect_download() as download:
+        page.click("#export-jspf")
+    assert download.value.suggested_filename == "musicrec-playlist.jspf"
+    # the README's picture is refreshed only when asked, so a test run leaves git clean
+    shot = os.environ.get("MUSICREC_SCREENSHOT") or str(tmp_path / "web-page.png")
+    page.screenshot(path=shot, full_page=True)
+    assert Path(shot).stat().st_size > 10_000
+    # a narrow screen still shows everything in one column
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.is_visible("#results") and page.is_visible("#search")
 
 
 def test_no_request_yields_a_server_error(base_url):
@@ -109,48 +115,38 @@ def _overlap(a: dict, b: dict) -> bool:
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-def test_negatives_weights_errors_and_a_narrow_screen(base_url, tmp_path):
+def test_negatives_weights_errors_and_a_narrow_screen(page, tmp_path):
     """A "less like this" song shows on the map as such, not as one of "your songs"; the
     weight slider shows its number; an error clears the old list; at 390 px the map's
     legend does not cover its axis title."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is missing: install Debian's 'chromium' package "
-                    "(sudo apt-get install chromium; .ci/run does) to run the browser test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(base_url + "/")
-        _add(page, "bad guy", "bad guy - Billie Eilish")
-        _add(page, "Shape of You", "Shape of You - Ed Sheeran")
-        weight = page.locator("#basket li").first.locator("output")
-        assert weight.inner_text() == "1.0×"
-        page.locator("#basket li").first.locator("input[type=range]").fill("2")
-        assert weight.inner_text() == "2.0×"
-        page.locator("#basket li").nth(1).locator("input[type=checkbox]").check()
-        page.click("#go")
-        page.wait_for_selector("#results li.result")
-        page.wait_for_selector("#map .legend")
-        legend = page.text_content("#map .legend") or ""
-        assert "less like these" in legend and "your songs" in legend
-        # an error: the old list goes, the message stays
-        page.fill("#year-min", "2020")
-        page.fill("#year-max", "1990")
-        page.click("#go")
-        page.wait_for_selector("#error:not([hidden])")
-        assert "year" in page.inner_text("#error")
-        assert page.locator("#results li").count() == 0
-        assert page.is_disabled("#export-m3u8")
-        # a phone-sized screen: legend above the plot, clear of the x-axis title
-        page.fill("#year-min", "")
-        page.fill("#year-max", "")
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.click("#go")
-        page.wait_for_selector("#results li.result")
-        page.wait_for_timeout(500)  # the map redraws to the new width
-        legend_box = page.locator("#map g.legend").bounding_box()
-        title_box = page.locator("#map text.xtitle").bounding_box()
-        assert legend_box and title_box and not _overlap(legend_box, title_box)
-        page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
-        browser.close()
+    _add(page, "bad guy", "bad guy - Billie Eilish")
+    _add(page, "Shape of You", "Shape of You - Ed Sheeran")
+    weight = page.locator("#basket li").first.locator("output")
+    assert weight.inner_text() == "1.0×"
+    page.locator("#basket li").first.locator("input[type=range]").fill("2")
+    assert weight.inner_text() == "2.0×"
+    page.locator("#basket li").nth(1).locator("input[type=checkbox]").check()
+    page.click("#go")
+    page.wait_for_selector("#results li.result")
+    page.wait_for_selector("#map .legend")
+    legend = page.text_content("#map .legend") or ""
+    assert "less like these" in legend and "your songs" in legend
+    # an error: the old list goes, the message stays
+    page.fill("#year-min", "2020")
+    page.fill("#year-max", "1990")
+    page.click("#go")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "year" in page.inner_text("#error")
+    assert page.locator("#results li").count() == 0
+    assert page.is_disabled("#export-m3u8")
+    # a phone-sized screen: legend above the plot, clear of the x-axis title
+    page.fill("#year-min", "")
+    page.fill("#year-max", "")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click("#go")
+    page.wait_for_selector("#results li.result")
+    page.wait_for_timeout(500)  # the map redraws to the new width
+    legend_box = page.locator("#map g.legend").bounding_box()
+    title_box = page.locator("#map text.xtitle").bounding_box()
+    assert legend_box and title_box and not _overlap(legend_box, title_box)
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
