@@ -34,6 +34,11 @@ def page(base_url):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.console_errors = []
+        page.loaded_bytes = {}
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("requestfinished", lambda r: page.loaded_bytes.__setitem__(
+            r.url.removeprefix(base_url), r.sizes()["responseBodySize"]))
         page.goto(base_url + "/")
         yield page
         browser.close()
@@ -56,10 +61,21 @@ def test_search_add_and_recommend_in_the_browser(page, tmp_path):
     text = page.inner_text("#results")
     assert "bad guy" not in text.lower().split("\n")[0]  # the seed itself is not back
     assert page.locator("#results .reason").count() >= 10  # bars of why each matched
+    # context (popularity, year) is told apart from how it sounds
+    context = page.locator("#results .reason.context .feature")
+    assert context.count() >= 1 and context.first.inner_text().startswith("also ")
+    assert not page.locator("#results .reason:not(.context) .feature").filter(
+        has_text="popularity").count()
     assert page.is_enabled("#export-m3u8")
     page.wait_for_selector("#map .main-svg")  # plotly draws under the CSP
     page.wait_for_timeout(1000)
     assert "WebGL is not supported" not in (page.text_content("#map") or "")
+    # the partial bundle draws the map under a CSP without 'unsafe-eval', all points shown
+    assert not [e for e in page.console_errors if "Content Security Policy" in e], \
+        page.console_errors
+    assert page.locator("#map canvas").count() >= 1
+    assert page.evaluate("document.getElementById('map').data[0].x.length") == 28_356
+    assert page.evaluate("document.getElementById('map').data[1].x.length") == 10
     with page.expect_download() as download:
         page.click("#export-jspf")
     assert download.value.suggested_filename == "musicrec-playlist.jspf"
@@ -70,6 +86,18 @@ def test_search_add_and_recommend_in_the_browser(page, tmp_path):
     # a narrow screen still shows everything in one column
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.is_visible("#results") and page.is_visible("#search")
+
+
+def test_first_load_is_small(page):
+    """What the page moves before the map is drawn: the partial plotly bundle and the
+    compact map (was 4.8 MB of plotly plus 2.3 MB of /map), body bytes as sent."""
+    page.wait_for_selector("#map .main-svg")
+    page.wait_for_timeout(500)
+    sizes = page.loaded_bytes
+    assert "/map" not in sizes and "/map/compact" in sizes
+    assert "/static/vendor/plotly-scattergl.min.js" in sizes
+    total = sum(sizes.values())
+    assert total < 1_500_000, sizes  # gzip on the wire: about 1.0 MB here
 
 
 def test_no_request_yields_a_server_error(base_url):

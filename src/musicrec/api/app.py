@@ -8,12 +8,10 @@ unknown track, 422 for invalid input; a bad request never yields a 500 or a trac
 from __future__ import annotations
 
 import os
-import threading
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
@@ -30,12 +28,16 @@ from musicrec.api.schemas import (
     ExportIn,
     FiltersIn,
     HealthOut,
+    MapCompactOut,
     MapOut,
+    MapRowsIn,
+    MapRowsOut,
     RecommendationOut,
     RecommendIn,
     SearchHitOut,
     TrackOut,
 )
+from musicrec.api.song_map import SongMap
 from musicrec.errors import (
     InvalidArgumentError,
     MusicrecError,
@@ -89,35 +91,6 @@ def _recommendation(result) -> dict:
     }
 
 
-class _Map:
-    """Every track's 2-D place (principal axes of the cluster centroids), made once."""
-
-    def __init__(self, rec: Recommender) -> None:
-        self.rec = rec
-        self._lock = threading.Lock()
-        self._value: dict | None = None
-
-    def get(self) -> dict:
-        with self._lock:
-            if self._value is None:
-                self._value = self._make()
-            return self._value
-
-    def _make(self) -> dict:
-        from musicrec.analysis.figures import song_coordinates
-
-        catalog, songs = self.rec.catalog, self.rec.model.clusters.songs
-        xy, explained = song_coordinates(catalog, songs)
-        return {
-            "track_ids": [str(t) for t in catalog.column("track_id")],
-            "labels": [catalog.label(r) for r in range(len(catalog))],
-            "x": np.round(xy[:, 0], 4).tolist(), "y": np.round(xy[:, 1], 4).tolist(),
-            "cluster": songs.labels.tolist(),
-            "axes": [f"PC 1 ({explained[0]:.0%} of the cluster centroids' variance)",
-                     f"PC 2 ({explained[1]:.0%})"],
-        }
-
-
 def create_app(rec: Recommender) -> FastAPI:
     """The FastAPI app serving ``rec``."""
     from fastapi_offline import FastAPIOffline  # the docs' scripts are served from here
@@ -133,7 +106,7 @@ def create_app(rec: Recommender) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=4096)
     app.add_middleware(Guards)
     catalog = rec.catalog
-    song_map = _Map(rec)
+    song_map = SongMap(rec)
     clusters = rec.model.clusters
     cluster_of = None if clusters is None else clusters.songs.labels.tolist()
     rec.recommend(catalog.column("track_id")[0], k=1)  # warm the lazy lookups once
@@ -229,7 +202,18 @@ def create_app(rec: Recommender) -> FastAPI:
     @app.get("/map", response_model=MapOut, tags=["explore"])
     def map_() -> dict:
         """Every track on a 2-D map with its song cluster."""
-        return song_map.get()
+        return song_map.full()
+
+    @app.get("/map/compact", response_model=MapCompactOut, tags=["explore"])
+    def map_compact() -> dict:
+        """The same map in compact form (quantised coordinates, no track ids), as the web
+        page loads it; ``/map/rows`` gives the rows of chosen tracks."""
+        return song_map.compact()
+
+    @app.post("/map/rows", response_model=MapRowsOut, responses=ERRORS, tags=["explore"])
+    def map_rows(body: MapRowsIn) -> dict:
+        """Each track's row in the compact map (null for a track not in the catalog)."""
+        return {"rows": song_map.rows(body.track_ids)}
 
     @app.post("/export", responses={200: {"content": {t: {} for t in export.MEDIA_TYPES.values()}},
                                     **ERRORS}, tags=["export"])
@@ -252,13 +236,6 @@ def create_app(rec: Recommender) -> FastAPI:
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(str(STATIC / "favicon.svg"), media_type="image/svg+xml")
-
-    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js() -> FileResponse:
-        import plotly
-
-        path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-        return FileResponse(str(path), media_type="text/javascript")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app

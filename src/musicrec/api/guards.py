@@ -1,8 +1,9 @@
 """Protections every response gets: security headers and a request body limit.
 
 Pure ASGI middleware, so it also covers static files and errors. The page and the API
-allow only their own scripts and styles (the map's WebGL layer needs 'unsafe-eval',
-the interactive docs their inline start-up script); no page may be framed; a body
+allow only their own scripts and styles (no 'unsafe-eval': the page's plotly bundle
+draws WebGL with precompiled programs; the interactive docs need their inline start-up
+script); no page may be framed; a body
 larger than :data:`MAX_BODY` bytes is refused with 413 before it is parsed.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 import json
 
 MAX_BODY = 1 << 20  # 1 MiB: a recommendation request is a few KB
-# Scripts only from this server; 'unsafe-eval' because plotly's WebGL layer (regl)
-# compiles its drawing code with the Function constructor (without it the map is blank).
+# Scripts only from this server, never evaluated from strings: the page's plotly bundle
+# (web/plotly-bundle) uses scattergl's strict flavour, whose WebGL programs are precompiled.
 _STRICT = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-           "script-src 'self' 'unsafe-eval'; worker-src 'self' blob:; object-src 'none'; "
+           "script-src 'self'; worker-src 'self' blob:; object-src 'none'; "
            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 _DOCS = _STRICT.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 DOCS_PATHS = ("/docs", "/redoc")

@@ -136,6 +136,29 @@ class MapOut(BaseModel):
     axes: list[str]
 
 
+class MapCompactOut(BaseModel):
+    """The map as the web page loads it: base64 little-endian uint16 coordinates
+    (``lo + q / 65535 * (hi - lo)``, bounds per axis), base64 clusters, one label per
+    line, in catalog row order."""
+
+    n: int
+    x: str
+    y: str
+    bounds: list[list[float]]
+    cluster: str
+    cluster_dtype: str
+    labels: str
+    axes: list[str]
+
+
+class MapRowsIn(Strict):
+    track_ids: list[Text] = Field(..., min_length=1, max_length=1000)
+
+
+class MapRowsOut(BaseModel):
+    rows: list[int | None]
+
+
 class HealthOut(BaseModel):
     status: str
     tracks: int

@@ -216,13 +216,15 @@ function renderResults(result) {
     if (!r.reasons.length) why.textContent = r.why;
     r.reasons.forEach((reason) => {
       const row = document.createElement("div");
-      row.className = "reason";
-      row.title = reason.text;
+      // how it sounds alike first; era, popularity and length only place it ("also")
+      row.className = reason.kind === "sound" ? "reason" : "reason context";
+      row.title = reason.kind === "sound" ? reason.text : `also ${reason.text} (context, not sound)`;
       row.innerHTML = `<span class="feature"></span>
         <span class="bars"><span class="bar track" style="width:${(bar(reason.feature, reason.value) * 100).toFixed(0)}%"></span>
         <span class="bar seeds" style="width:${(bar(reason.feature, reason.seed_value) * 100).toFixed(0)}%"></span></span>
         <span class="text"></span>`;
-      row.querySelector(".feature").textContent = reason.feature.replace("_ms", "");
+      row.querySelector(".feature").textContent =
+        (reason.kind === "sound" ? "" : "also ") + reason.feature.replace("_ms", "");
       row.querySelector(".text").textContent = reason.text.replace(/^\S+ /, "");
       why.appendChild(row);
     });
@@ -249,27 +251,55 @@ async function download(format) {
 }
 
 // ------------------------------------------------------------------ map
+// The page loads the compact map (quantised coordinates, labels, no track ids) and asks
+// the server for the rows of the few songs it highlights.
+function decodeCoordinates(b64, [lo, hi], n) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const view = new DataView(bytes.buffer);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (view.getUint16(2 * i, true) / 65535) * (hi - lo);
+  return out;
+}
+
 async function loadMap() {
   try {
-    state.map = await (await api("/map")).json();
-    state.mapIndex = new Map(state.map.track_ids.map((id, i) => [id, i]));
+    const m = await (await api("/map/compact")).json();
+    state.map = { x: decodeCoordinates(m.x, m.bounds[0], m.n),
+      y: decodeCoordinates(m.y, m.bounds[1], m.n), labels: m.labels.split("\n"), axes: m.axes };
+    state.rows = new Map();
     drawMap();
   } catch (err) { $("map").textContent = "The map could not be loaded: " + err.message; }
 }
 
-function drawMap() {
+async function mapRows(ids) {
+  const missing = ids.filter((id) => !state.rows.has(id));
+  if (missing.length) {
+    const body = await (await api("/map/rows", { method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ track_ids: missing }) })).json();
+    missing.forEach((id, i) => state.rows.set(id, body.rows[i]));
+  }
+  return ids.map((id) => state.rows.get(id)).filter((i) => i !== null && i !== undefined);
+}
+
+async function drawMap() {
   if (!state.map || !window.Plotly) return;
   const m = state.map;
-  const pick = (ids) => ids.map((id) => state.mapIndex.get(id)).filter((i) => i !== undefined);
-  const seeds = pick(state.seeds.filter((s) => !s.negative).map((s) => s.track_id));
-  const negatives = pick(state.seeds.filter((s) => s.negative).map((s) => s.track_id));
-  const results = pick(state.results.map((r) => r.track_id));
+  const drawing = (state.drawing = (state.drawing || 0) + 1);  // a newer draw wins
+  const want = (list) => list.map((s) => s.track_id);
+  let seeds, negatives, results;
+  try {
+    [seeds, negatives, results] = await Promise.all([
+      mapRows(want(state.seeds.filter((s) => !s.negative))),
+      mapRows(want(state.seeds.filter((s) => s.negative))), mapRows(want(state.results))]);
+  } catch (_) { seeds = negatives = results = []; }
+  if (drawing !== state.drawing) return;
   const trace = (idx, name, marker) => ({ type: "scattergl", mode: "markers", name, marker,
     x: idx.map((i) => m.x[i]), y: idx.map((i) => m.y[i]), text: idx.map((i) => m.labels[i]),
     hovertemplate: "%{text}<extra></extra>" });
-  const all = m.x.map((_, i) => i);
   const data = [
-    trace(all, "all songs", { size: 3, color: "#BBBBBB", opacity: 0.45 }),
+    { type: "scattergl", mode: "markers", name: "all songs", x: m.x, y: m.y, text: m.labels,
+      hovertemplate: "%{text}<extra></extra>", marker: { size: 3, color: "#BBBBBB", opacity: 0.45 } },
     trace(results, "recommended", { size: 10, color: "#0077BB", line: { width: 1, color: "#fff" } }),
     trace(seeds, "your songs", { size: 18, color: "#EE7733", symbol: "star", line: { width: 1, color: "#333" } }),
     trace(negatives, "less like these", { size: 14, color: "#CC3311", symbol: "x", line: { width: 1, color: "#333" } }),
