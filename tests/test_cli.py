@@ -95,11 +95,23 @@ def test_unknown_song_lists_candidates(capsys):
 
 def test_import_bad_files(capsys, tmp_path):
     malformed = tmp_path / "bad.csv"
-    malformed.write_text("Title,Energy\nA,0.5\nB,very\n")
+    malformed.write_text("Title,Energy\nA,0.5\nB,very\nC,0.7\n")
+    # a bad cell is counted, shown verbatim with its row and column, and the import goes on
     code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map", "title=Title",
                        "--map", "energy=Energy")
     flat = " ".join(err.split())
-    assert code == 1 and "row 3" in flat and "column 'energy'" in flat and "bad.csv" in flat
+    assert code == 0, err
+    assert "3 rows read, 3 tracks kept" in flat and "1 cells of 'Energy' set missing" in flat
+    assert "row 3, column 'Energy': 'very' (not a number)" in flat
+    # --strict stops at it, naming file, row and column
+    code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map", "title=Title",
+                       "--map", "energy=Energy", "--strict")
+    flat = " ".join(err.split())
+    assert code == 1 and "row 3" in flat and "column 'Energy'" in flat and "bad.csv" in flat
+    lonely = tmp_path / "lonely.csv"
+    lonely.write_text("Title,Energy\nA,0.5\nB,\n")
+    code, _, err = cli(capsys, "import", str(lonely), "--name", "bad")
+    assert code == 1 and "only 1 usable track" in err and "no audio feature value" in err
     code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map",
                        "title=Name")
     assert code == 1 and "column 'Name'" in " ".join(err.split())

@@ -168,7 +168,8 @@ def test_mapped_errors(tmp_path):
     with pytest.raises(DataFileError, match="column 'Nope'"):
         read_mapped(FIXTURES / "my_tracks.csv", {"title": "Nope"})
     with pytest.raises(DataFileError, match="no audio-feature columns"):
-        read_mapped(FIXTURES / "my_tracks.csv", {"title": "Title"})
+        read_mapped(FIXTURES / "my_tracks.csv", {"title": "Title", "energy": "",
+                                                 "tempo": "", "valence": ""})
     not_parquet = tmp_path / "x.parquet"
     not_parquet.write_text("hello")
     with pytest.raises(DataFileError, match="not a valid Parquet file"):

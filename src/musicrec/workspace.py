@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.importers.common import ImportResult
+from musicrec.data.importers.report import ImportReport
 from musicrec.data.registry import (
     DATASETS,
     DEFAULT_DATASET,
@@ -41,6 +43,43 @@ def model_dir(name: str, cache_dir: Path | None = None, kind: str = DEFAULT_KIND
     return (cache_dir or default_cache_dir()) / "models" / folder
 
 
+def unknown_dataset(name: str, cache_dir: Path | None) -> InvalidArgumentError:
+    """The error for a name that is neither registered nor imported, listing both."""
+    from musicrec.data.imported import list_imported
+
+    imported = [d.name for d in list_imported(cache_dir or default_cache_dir())]
+    known = ", ".join(sorted(DATASETS))
+    more = f"; imported: {', '.join(imported)}" if imported else ""
+    return InvalidArgumentError(
+        f"unknown dataset '{name}'; known datasets: {known}{more} (import a table of your "
+        "own with: musicrec import FILE --name NAME)")
+
+
+def read_dataset(
+    dataset: str,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """The canonical tables of a registered dataset (from its files) or of an imported
+    one (from the cache)."""
+    from musicrec.data.imported import find_imported, read_imported
+
+    progress = progress or SILENT
+    cache = cache_dir or default_cache_dir()
+    if dataset in DATASETS:
+        spec = get_dataset(dataset)
+        paths = locate_files(spec, data_dir, cache, progress)
+        progress.say(f"Reading {spec.description}")
+        return spec.reader(paths)
+    imported = find_imported(cache, dataset)
+    if imported is None:
+        raise unknown_dataset(dataset, cache_dir)
+    progress.say(f"Reading the imported dataset '{dataset}' ({imported.tracks:,} tracks from "
+                 f"{Path(imported.source).name})")
+    return read_imported(imported)
+
+
 def build_dataset_model(
     dataset: str = DEFAULT_DATASET,
     *,
@@ -51,18 +90,23 @@ def build_dataset_model(
     kind: str = DEFAULT_KIND,
     progress: Progress | None = None,
 ) -> Model:
-    """Import a registered dataset and build its model into the cache."""
+    """Build the model of a registered or imported dataset into the cache."""
     progress = progress or SILENT
     target = model_dir(dataset, cache_dir, kind)
-    spec = get_dataset(dataset)
-    paths = locate_files(spec, data_dir, cache_dir or default_cache_dir(), progress)
-    progress.say(f"Reading {spec.description}")
-    result = spec.reader(paths)
+    result = read_dataset(dataset, data_dir, cache_dir, progress)
     progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
     return build_model(
         Catalog.from_import(result), target, kind, features=features, weights=weights,
         dataset=dataset, sources=result.sources, progress=progress,
+        transfer=lambda: transfer_source(data_dir, cache_dir, progress),
     )
+
+
+def transfer_source(data_dir: Path | None, cache_dir: Path | None, progress: Progress):
+    """The default dataset's style model, whose classifiers describe catalogs that have no
+    playlist labels of their own (built once, kept in the cache)."""
+    return ensure_model(DEFAULT_DATASET, data_dir=data_dir, cache_dir=cache_dir,
+                        kind=DEFAULT_KIND, progress=progress)
 
 
 def dataset_catalog(
@@ -72,12 +116,24 @@ def dataset_catalog(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> Catalog:
-    """A registered dataset's catalog, read from its files (no model is built)."""
-    progress = progress or SILENT
-    spec = get_dataset(dataset)
-    paths = locate_files(spec, data_dir, cache_dir or default_cache_dir(), progress)
-    progress.say(f"Reading {spec.description}")
-    return Catalog.from_import(spec.reader(paths))
+    """A registered or imported dataset's catalog, read from its files (no model built)."""
+    return Catalog.from_import(read_dataset(dataset, data_dir, cache_dir, progress))
+
+
+def _current_sources(dataset: str, data_dir: Path | None, cache_dir: Path | None,
+                     progress: Progress) -> list[Path] | None:
+    """The files a dataset's model is built from as they are now (None: not available)."""
+    from musicrec.data.imported import find_imported
+
+    cache = cache_dir or default_cache_dir()
+    if dataset in DATASETS:
+        try:
+            located = locate_files(get_dataset(dataset), data_dir, cache, progress)
+        except DatasetUnavailableError:
+            return None
+        return [p for p in located.values() if p is not None]
+    imported = find_imported(cache, dataset)
+    return None if imported is None else [imported.tracks_file]
 
 
 def ensure_model(
@@ -90,34 +146,36 @@ def ensure_model(
 ) -> Model:
     """The dataset's model, built on first use or when its source files changed.
 
-    Models of registered datasets are rebuilt when stale; a model made by
-    ``musicrec import`` (not a registered dataset) is loaded as it is.
+    Registered datasets are read from their files, imported ones from the cache; a
+    model whose source is gone is used as it is, with a note.
     """
+    from musicrec.data.imported import find_imported
+
     progress = progress or SILENT
     directory = model_dir(dataset, cache_dir, kind)
     options = {"data_dir": data_dir, "cache_dir": cache_dir, "kind": kind, "progress": progress}
+    known = dataset in DATASETS or find_imported(cache_dir or default_cache_dir(),
+                                                 dataset) is not None
     if not directory.exists():
-        if dataset not in DATASETS:
-            get_dataset(dataset)  # raises: unknown dataset, listing the known ones
+        if not known:
+            raise unknown_dataset(dataset, cache_dir)
         progress.say(f"No '{kind}' model for '{dataset}' yet: building it (once)")
         return build_dataset_model(dataset, **options)
     try:
         manifest = read_manifest(directory)
     except OutdatedModelError:
-        if dataset not in DATASETS:
+        if not known:
             raise
         progress.say(f"The model for '{dataset}' is from another musicrec version: rebuilding it")
         return build_dataset_model(dataset, **options)
-    if dataset in DATASETS:
-        try:
-            located = locate_files(get_dataset(dataset), data_dir,
-                                   cache_dir or default_cache_dir(), progress)
-        except DatasetUnavailableError:
+    if known:
+        current = _current_sources(dataset, data_dir, cache_dir, progress)
+        if current is None:
             progress.say(f"The data for '{dataset}' is not available (no source file where "
                          f"it was looked for): using the model built from it on "
                          f"{manifest.get('created', '?')}")
             return load_model(directory)
-        if not sources_match(manifest, [p for p in located.values() if p is not None]):
+        if not sources_match(manifest, current):
             progress.say(f"The data for '{dataset}' changed: rebuilding the model")
             old = load_model(directory, verify=False).space  # keep the configured features
             return build_dataset_model(dataset, features=old.features, weights=old.weights,
@@ -168,24 +226,44 @@ def import_file(
     mapping: Mapping[str, str],
     name: str,
     *,
+    data_dir: Path | None = None,
     cache_dir: Path | None = None,
     features: Sequence[str] | None = None,
+    kind: str = DEFAULT_KIND,
+    strict: bool = False,
+    on_duplicate: str = "first",
+    units: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-) -> Model:
-    """Import any CSV/Parquet (through ``mapping``) and build a model called ``name``."""
+) -> tuple[Model, ImportReport]:
+    """Import any CSV/Parquet (through ``mapping``) as dataset ``name`` in the cache and
+    build its model of ``kind``; returns the model and what the import counted."""
+    from musicrec.data.imported import save_imported
     from musicrec.data.importers.mapped import read_mapped
+    from musicrec.model.store import source_fingerprint
 
     progress = progress or SILENT
     if name in DATASETS:
         raise InvalidArgumentError(f"'{name}' is a built-in dataset name; choose another --name")
-    target = model_dir(name, cache_dir)
+    target = model_dir(name, cache_dir, kind)
     progress.say(f"Reading {path}")
-    result = read_mapped(path, dict(mapping), source=name)
+    result = read_mapped(path, dict(mapping), source=name, strict=strict,
+                         on_duplicate=on_duplicate, units=dict(units or {}))
+    if len(result.tracks) < 2:
+        from musicrec.errors import DataFileError
+
+        summary = "; ".join(line.strip() for line in result.report.summary()[2:])
+        raise DataFileError(path, f"only {len(result.tracks)} usable track(s) in the file "
+                            f"({summary or 'nothing else to report'}); a catalog needs at "
+                            "least 2")
+    saved = save_imported(cache_dir or default_cache_dir(), name, result, dict(mapping),
+                          source_fingerprint(Path(path)))
     progress.say(f"Fitting features and writing model '{name}' ({len(result.tracks):,} tracks)")
-    return build_model(
-        Catalog.from_import(result), target, "original", features=features, dataset=name,
-        sources=result.sources, progress=progress,
+    model = build_model(
+        Catalog.from_import(result), target, kind, features=features, dataset=name,
+        sources=[saved.tracks_file], progress=progress,
+        transfer=lambda: transfer_source(data_dir, cache_dir, progress),
     )
+    return model, result.report
 
 
 def refit_clusters(
@@ -231,6 +309,55 @@ def profile_tables(data_dir: Path | None, genres_file: Path | None = None,
             read_year_profiles(years) if years else None)
 
 
+def list_datasets(data_dir: Path | None = None, cache_dir: Path | None = None
+                  ) -> list[dict[str, str]]:
+    """Registered and imported datasets, each with its size, features and the model kinds
+    built for it in the cache (for ``musicrec datasets``)."""
+    from musicrec.data.imported import list_imported
+    from musicrec.model.kinds import kind_names
+
+    cache = cache_dir or default_cache_dir()
+
+    def built(name: str) -> str:
+        kinds = []
+        for kind in kind_names():
+            directory = model_dir(name, cache, kind)
+            try:
+                manifest = read_manifest(directory)
+            except Exception:  # missing, outdated or damaged: not a usable model
+                continue
+            if manifest.get("kind") == kind:
+                kinds.append(kind)
+        return ", ".join(kinds) or "-"
+
+    rows = []
+    for name, spec in DATASETS.items():
+        counts = _built_counts(name, cache)
+        size = f"{counts['tracks']:,}" if counts else "? (no model built yet)"
+        try:
+            where = ", ".join(str(p) for p in locate_files(spec, data_dir, cache).values() if p)
+        except DatasetUnavailableError:
+            where = f"not here ({spec.how_to_get})"
+        rows.append({"name": name, "kind": "registered", "tracks": size,
+                     "features": "audio features" + (", playlists" if name == DEFAULT_DATASET
+                                                     else ""),
+                     "models": built(name), "source": where})
+    for found in list_imported(cache):
+        playlists = int(found.description.get("playlists", 0))
+        rows.append({"name": found.name, "kind": "imported", "tracks": f"{found.tracks:,}",
+                     "features": ", ".join(found.features) + (", playlists" if playlists else ""),
+                     "models": built(found.name), "source": found.source})
+    return rows
+
+
+def _built_counts(name: str, cache: Path) -> dict | None:
+    """Counts from the newest model manifest of a dataset, when one was built."""
+    try:
+        return read_manifest(model_dir(name, cache)).get("counts")
+    except Exception:  # no model yet
+        return None
+
+
 def describe_model(rec: Recommender) -> list[tuple[str, str]]:
     """What a model holds, as (label, value) rows for ``musicrec info``."""
     model, catalog, space = rec.model, rec.catalog, rec.space
@@ -251,11 +378,27 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
         ("genres", f"{len(catalog.genre_names):,} "
          f"(most common: {', '.join(catalog.genre_names[:8])})"),
         ("features", ", ".join(space.features_)),
-        ("style", "-" if space.style is None else
-         f"learned genre, subgenre and playlist style, {space.style.artist_share:.0%} from "
-         f"the artist's tracks ({space.dims_} dimensions in all)"),
+        ("style", _style_text(space, model.kind)),
         ("index", index.name + ("" if width is None else
                                 f" ({width} neighbours per track, for one-track queries)")),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
         ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
     ]
+
+
+def _style_text(space, kind: str) -> str:
+    """What ``info`` says of the style part of a model, and why it is what it is."""
+    if space.style is None:
+        return ("none: audio features only (the catalog has no playlist genres to learn "
+                "styles from, and none could be borrowed)" if kind == DEFAULT_KIND else "-")
+    text = (f"learned genre, subgenre and playlist style, {space.style.artist_share:.0%} "
+            f"from the artist's tracks ({space.dims_} dimensions in all)")
+    given = space.style_input_
+    if given is None:
+        return text
+    imputed = ", ".join(f"{f} {m:.0%}" for f, m in given.get("imputed_by_feature", {}).items())
+    return (f"{text}; transferred: this catalog has no playlists, so its tracks are "
+            f"described by the classifiers learned from {given['origin']}'s playlists, "
+            f"reading their audio features, year, popularity and titles; "
+            f"{given['imputed_share']:.0%} of those inputs are missing here and imputed"
+            + (f" ({imputed})" if imputed else ""))

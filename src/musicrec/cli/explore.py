@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from musicrec.cli.app import app
-from musicrec.cli.options import ModelChoice, Reporter, model_command, stderr
+from musicrec.cli.options import ModelChoice, Reporter, model_command, plain, stderr
 from musicrec.errors import InvalidArgumentError
 
 
@@ -64,7 +64,8 @@ def clusters(
         apart = "\n".join([*(mean_text(*d) for d in c.distinctive),
                             *([f"commonest key {c.key}"] if c.key else [])])
         genres = ", ".join(f"{g} ({n})" for g, n in c.genres)
-        table.add_row(str(c.cluster), f"{c.size:,}", apart, genres, "\n".join(c.examples))
+        table.add_row(str(c.cluster), f"{c.size:,}", plain(apart), plain(genres),
+                      plain("\n".join(c.examples)))
     console.print(table)
 
 

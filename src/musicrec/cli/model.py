@@ -11,12 +11,14 @@ import typer
 from musicrec.cli.app import app
 from musicrec.cli.options import (
     CacheDir,
+    DataDir,
     ModelChoice,
     Reporter,
     data_command,
     model_command,
     parse_pairs,
     parse_weights,
+    plain,
     split_features,
     stderr,
 )
@@ -54,26 +56,62 @@ def build(
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="A CSV or Parquet file of tracks.")],
-    name: Annotated[str, typer.Option("--name", help="Name of the model to create.")],
+    name: Annotated[str, typer.Option("--name", help="Name of the dataset (and model) to "
+                                      "create; use it as --dataset NAME.")],
     map_: Annotated[list[str] | None, typer.Option(
-        "--map", help="CANONICAL=COLUMN, e.g. title=name, artist=artists. Repeatable.",
+        "--map", help="CANONICAL=COLUMN, e.g. title=name, artist=artists; CANONICAL= (empty) "
+        "leaves a column out that would be taken by its name. Repeatable.",
         show_default=False)] = None,
+    unit: Annotated[list[str] | None, typer.Option(
+        "--unit", help="COLUMN=UNIT for columns in other units: duration=s or duration=min; "
+        "energy=percent (any 0-1 feature). Repeatable.", show_default=False)] = None,
+    on_duplicate: Annotated[str, typer.Option(
+        "--on-duplicate", help="A track id seen before: 'first' keeps the first row "
+        "(counted), 'error' stops.")] = "first",
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Stop at the first bad cell instead of counting it.")] = False,
     features: Annotated[str | None, typer.Option(help="Comma-separated feature columns.",
                                                  show_default=False)] = None,
+    kind: Annotated[str, typer.Option(
+        "--model", "-m", help="The model to build: style (the default; a table without "
+        "playlists borrows the style learned on the default dataset) or original.")] = "style",
+    data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Import any track table through a column mapping and build a model from it."""
     from musicrec.workspace import import_file
 
     with Reporter() as reporter:
-        model = import_file(
-            file, parse_pairs(map_, "--map"), name, cache_dir=cache_dir,
-            features=split_features(features), progress=reporter.progress(),
+        model, report = import_file(
+            file, parse_pairs(map_, "--map", allow_empty=True), name, data_dir=data_dir,
+            cache_dir=cache_dir, features=split_features(features), kind=kind, strict=strict,
+            on_duplicate=on_duplicate, units=parse_pairs(unit, "--unit"),
+            progress=reporter.progress(),
         )
-    stderr().print(
+    err = stderr()
+    for line in report.summary():
+        err.print(plain(line))
+    err.print(plain(
         f"Imported {len(model.catalog):,} tracks as '{name}'. "
         f"Try: musicrec recommend --dataset {name} \"<a title from the file>\""
-    )
+    ))
+
+
+@app.command()
+def datasets(cache_dir: CacheDir = None, data_dir: DataDir = None) -> None:
+    """List the registered datasets and the ones you imported, with the models built."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from musicrec.workspace import list_datasets
+
+    table = Table(title="datasets", title_justify="left")
+    for column in ("name", "kind", "tracks", "features", "models built", "source"):
+        table.add_column(column, justify="right" if column == "tracks" else "left")
+    for row in list_datasets(data_dir=data_dir, cache_dir=cache_dir):
+        table.add_row(*(plain(row[c]) for c in ("name", "kind", "tracks", "features",
+                                                 "models", "source")))
+    Console().print(table)
 
 
 @app.command()
@@ -89,7 +127,7 @@ def info(*, where: ModelChoice) -> None:
     table.add_column(style="bold")
     table.add_column()
     for key, value in describe_model(where.open()):
-        table.add_row(key, value)
+        table.add_row(key, plain(value))
     Console().print(table)
 
 

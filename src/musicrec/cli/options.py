@@ -122,6 +122,14 @@ def stderr():
     return Console(stderr=True, highlight=False)
 
 
+def plain(value: object):
+    """Text shown exactly as it is (rich reads no markup in it): catalog titles and
+    artists such as "[:SITD:]", paths, values from a user's file."""
+    from rich.text import Text
+
+    return Text("" if value is None else str(value))
+
+
 def say_notices(notices) -> None:
     """Notes for the user, on standard error."""
     from rich.markup import escape
@@ -142,7 +150,9 @@ class Reporter:
 
     def step(self, message: str) -> None:
         self._close_bar()
-        self.console.print(f"[dim]• {message}[/dim]")
+        from rich.markup import escape
+
+        self.console.print(f"[dim]• {escape(message)}[/dim]")
 
     def transfer(self, done: int, total: int | None) -> None:
         if self._bar is None:
@@ -197,12 +207,13 @@ def spotify_settings():
     return SpotifySettings.from_environment(token_cache=Path(cache) if cache else None)
 
 
-def parse_pairs(pairs: list[str] | None, option: str) -> dict[str, str]:
-    """NAME=VALUE options into a dict."""
+def parse_pairs(pairs: list[str] | None, option: str, allow_empty: bool = False
+                ) -> dict[str, str]:
+    """NAME=VALUE options into a dict (``allow_empty``: NAME= is kept with an empty value)."""
     out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
-        if not sep or not key.strip() or not value.strip():
+        if not sep or not key.strip() or (not value.strip() and not allow_empty):
             raise InvalidArgumentError(f"bad {option} '{pair}': write NAME=VALUE")
         out[key.strip()] = value.strip()
     return out

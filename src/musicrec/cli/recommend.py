@@ -14,6 +14,7 @@ from musicrec.cli.options import (
     ModelChoice,
     OutputFormat,
     model_command,
+    plain,
     say_notices,
     spotify_settings,
     stderr,
@@ -153,12 +154,13 @@ def _print_results(result, output: OutputFormat) -> None:
         write_csv(result.to_frame())
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    seeds = ", ".join(s.label for s in result.seeds)
+    seeds = escape(", ".join(s.label for s in result.seeds))
     title = f"Like {seeds}"
     if result.negatives:
-        title += f", unlike {', '.join(s.label for s in result.negatives)}"
+        title += f", unlike {escape(', '.join(s.label for s in result.negatives))}"
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("track")
@@ -167,8 +169,8 @@ def _print_results(result, output: OutputFormat) -> None:
     table.add_column("score", justify="right")
     table.add_column("why")
     for r in result.results:
-        table.add_row(str(r.rank), r.name or "", ", ".join(r.artists),
-                      "" if r.year is None else str(r.year), f"{r.score:.3f}", r.why)
+        table.add_row(str(r.rank), plain(r.name), plain(", ".join(r.artists)),
+                      "" if r.year is None else str(r.year), f"{r.score:.3f}", plain(r.why))
     Console().print(table)
 
 
@@ -190,18 +192,21 @@ def search(
     if output is OutputFormat.csv:
         write_csv(hits)
         return
+    import pandas as pd
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Tracks matching '{text}'", title_justify="left")
+    table = Table(title=f"Tracks matching '{escape(text)}'", title_justify="left")
     for column in ("match", "track_id", "track", "artist", "year", "popularity"):
         table.add_column(column, justify="right" if column in ("match", "year", "popularity")
                          else "left")
+    def number(value) -> str:  # missing year or popularity: an empty cell
+        return "" if value is None or pd.isna(value) else str(int(value))
+
     for row in hits.itertuples(index=False):
         table.add_row(
-            f"{row.match:.0f}", row.track_id, str(row.name), ", ".join(row.artists or []),
-            "" if row.year is None or row.year != row.year else str(row.year),
-            "" if row.popularity is None or row.popularity != row.popularity
-            else str(row.popularity),
+            f"{row.match:.0f}", plain(row.track_id), plain(row.name),
+            plain(", ".join(row.artists or [])), number(row.year), number(row.popularity),
         )
     Console().print(table)

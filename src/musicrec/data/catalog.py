@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from musicrec.data.ids import normalise_track_id
 from musicrec.data.importers.common import ImportResult
 from musicrec.data.schema import empty_interactions
 from musicrec.data.text import base_title, fold, primary_artist, shorten, version_key
@@ -88,8 +89,12 @@ class Catalog:
         return {str(t): i for i, t in enumerate(self.tracks["track_id"])}
 
     def index_of(self, track_id: str) -> int | None:
-        """Row of ``track_id``, or None when the catalog does not hold it."""
-        return self._id_rows.get(track_id)
+        """Row of ``track_id`` (a bare id, or a Spotify URI or URL), or None when the
+        catalog does not hold it."""
+        row = self._id_rows.get(track_id)
+        if row is None and isinstance(track_id, str):
+            row = self._id_rows.get(normalise_track_id(track_id))
+        return row
 
     def column(self, name: str) -> np.ndarray:
         """A column as an object array (None for missing), for fast per-row reads."""

@@ -22,7 +22,7 @@ from musicrec.data.schema import feature_matrix
 from musicrec.data.text import primary_artist
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 from musicrec.features.cues import text_cues
-from musicrec.features.style import StyleConfig, StyleModel
+from musicrec.features.style import StyleConfig, StyleModel, combine
 from musicrec.progress import Progress
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ class FeatureSpace:
         self.features = list(features) if features is not None else None
         self.weights = dict(weights or {})
         self.style = style
+        #: the scaling a transferred style model's inputs were learned in (None: ours)
+        self.style_input_: dict[str, Any] | None = None
 
     # -------------------------------------------------------------- fitting
     def fit(
@@ -128,6 +130,7 @@ class FeatureSpace:
         self._pipeline = pipeline
         self._style_model = None
         self._style_path = None
+        self.style_input_ = None
         if self.style is not None:
             if labels is None or not labels.labelled.any():
                 raise InvalidArgumentError("the style model needs tracks with playlist genres")
@@ -138,6 +141,44 @@ class FeatureSpace:
             )
         self.dims_ = self._dims()
         return self
+
+    def with_transferred_style(self, source: FeatureSpace, tracks: pd.DataFrame,
+                               origin: str) -> FeatureSpace:
+        """This fitted space (audio features only) plus ``source``'s style model, which
+        learned from another catalog's playlists: its classifiers read our tracks' values
+        scaled as in ``source`` (a feature we lack is imputed with the source's median;
+        the share imputed is kept in ``style_input_``). ``origin`` names the source."""
+        if source.style is None:
+            raise InvalidArgumentError("the source of a transferred style has no style model")
+        raw = feature_matrix(tracks, source.features_)
+        missing = np.isnan(raw)
+        self.style = StyleConfig.from_dict(source.style.to_dict())
+        self._style_model = source.style_model_
+        self._style_path = None
+        self.style_input_ = {
+            "origin": origin,
+            "features": list(source.features_),
+            "weights": source.weights_.tolist(), "median": source.median_.tolist(),
+            "mean": source.mean_.tolist(), "scale": source.scale_.tolist(),
+            "imputed_share": float(missing.mean()) if missing.size else 0.0,
+            "imputed_by_feature": {f: round(float(m), 4) for f, m in
+                                   zip(source.features_, missing.mean(axis=0), strict=True)
+                                   if m > 0},
+        }
+        self.dims_ = self._dims()
+        return self
+
+    def style_inputs(self, tracks: pd.DataFrame) -> np.ndarray:
+        """What the style model reads: our scaled values, or for a transferred style the
+        values scaled as in the catalog it learned from (missing: that catalog's median)."""
+        given = self.style_input_
+        if given is None:
+            return self.scaled(tracks)
+        raw = feature_matrix(tracks, given["features"])
+        median = np.asarray(given["median"], dtype=np.float64)
+        raw = np.where(np.isnan(raw), median, raw)
+        return apply_weights((raw - np.asarray(given["mean"])) / np.asarray(given["scale"]),
+                             np.asarray(given["weights"]))
 
     def _dims(self) -> int:
         if self.style is None:
@@ -188,7 +229,9 @@ class FeatureSpace:
         scaled = self.scaled(tracks)
         cues = text_cues(tracks["name"], tracks["album"])
         artists = primary_artist_codes(tracks["artists"])
-        return normalize_rows(self.style_model_.embed(scaled, cues, artists)[:n])
+        inputs = scaled if self.style_input_ is None else self.style_inputs(tracks)
+        blocks = self.style_model_.blocks(inputs, cues, artists)
+        return normalize_rows(combine(scaled, blocks, self.style)[:n])
 
     def scaled(self, tracks: pd.DataFrame) -> np.ndarray:
         """Imputed, standardised, weighted values (n, d), before normalising."""
@@ -218,6 +261,7 @@ class FeatureSpace:
             "scale_var": self.var_.tolist(),
             "n_samples_seen": self.n_samples_seen_,
             "style": None if self.style is None else self.style.to_dict(),
+            "style_input": self.style_input_,
             "dims": self.dims_,
         }
 
@@ -250,12 +294,28 @@ class FeatureSpace:
             space.var_ = arrays["scale_var"]
             space.n_samples_seen_ = int(state["n_samples_seen"])
             space.dims_ = int(state.get("dims", len(features)))
+            space.style_input_ = _style_input(state.get("style_input"))
             space._pipeline = None
             space._style_model = None
             space._style_path = None
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelIntegrityError(f"the saved feature space is not valid ({exc})") from exc
         return space
+
+
+def _style_input(given: Any) -> dict[str, Any] | None:
+    """A saved transferred-style scaling, checked (same lengths, finite numbers)."""
+    if given is None:
+        return None
+    features = [str(f) for f in given["features"]]
+    out = dict(given, features=features)
+    for key in ("weights", "median", "mean", "scale"):
+        values = np.asarray(given[key], dtype="float64")
+        if values.shape != (len(features),) or not np.isfinite(values).all():
+            raise ValueError(f"style_input {key} does not fit its features")
+        out[key] = values.tolist()
+    out["imputed_share"] = float(given.get("imputed_share", 0.0))
+    return out
 
 
 def _restore_pipeline(weights, median, mean, scale, var):

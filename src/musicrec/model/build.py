@@ -3,7 +3,7 @@ clusters, then hand them to the store. Evaluation builds through here too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ def build_model(
     labels: TrackLabels | None = None,
     fit_rows: np.ndarray | None = None,
     index: str | None = None,
+    transfer: Callable[[], Model] | None = None,
     dataset: str = "custom",
     sources: Sequence[Path] = (),
     progress: Progress | None = None,
@@ -35,11 +36,12 @@ def build_model(
 
     ``features`` and ``weights`` configure the audio-feature block; ``fit_rows`` and
     ``labels`` restrict what is learned from (a training part, for evaluation); ``index``
-    names the index backend (default: by catalog size).
+    names the index backend (default: by catalog size); ``transfer`` gives the model a
+    learned kind borrows from when ``catalog`` has no labels (see the style kind).
     """
     progress = progress or SILENT
     space = get_kind(kind).fit(catalog, features=features, weights=weights, labels=labels,
-                               fit_rows=fit_rows, progress=progress)
+                               fit_rows=fit_rows, transfer=transfer, progress=progress)
     vectors = space.transform(catalog.tracks)
     built_index = build_index(vectors, index, progress)
     progress.say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")

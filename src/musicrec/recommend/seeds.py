@@ -9,17 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.ids import BARE_ID, spotify_track_id
 from musicrec.data.text import shorten
 from musicrec.errors import InvalidArgumentError, UnknownTrackError
 
-_SPOTIFY_ID = r"[0-9A-Za-z]{22}"
-_URL = re.compile(
-    rf"^(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{{2}}(?:-[a-z]{{2}})?/|embed/)?track/"
-    rf"({_SPOTIFY_ID})(?:[/?#].*)?$",
-    re.IGNORECASE,
-)
-_URI = re.compile(rf"^spotify:track:({_SPOTIFY_ID})$")
-_BARE = re.compile(rf"^{_SPOTIFY_ID}$")
 _OTHER_LINK = re.compile(
     r"^(?:(?:https?://)?open\.spotify\.com/(?:intl-[a-z]{2}(?:-[a-z]{2})?/|embed/)?"
     r"|spotify:)(album|playlist|artist|show|episode|user)[/:]", re.IGNORECASE)
@@ -93,17 +86,7 @@ def as_seed(value: str | Seed) -> Seed:
 
 def is_track_id(text: str) -> bool:
     """True for text shaped like a bare Spotify track id (22 letters and digits)."""
-    return bool(_BARE.match(text.strip()))
-
-
-def spotify_track_id(text: str) -> str | None:
-    """The track id in a Spotify track URL or URI, or None when text is neither."""
-    text = text.strip()
-    for pattern in (_URL, _URI):
-        match = pattern.match(text)
-        if match:
-            return match.group(1)
-    return None
+    return bool(BARE_ID.match(text.strip()))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from musicrec.data.importers.report import ImportReport
 from musicrec.data.schema import empty_interactions
 from musicrec.errors import DataFileError
 
@@ -20,6 +21,8 @@ class ImportResult:
     interactions: pd.DataFrame = field(default_factory=empty_interactions)
     playlists: pd.DataFrame | None = None
     sources: list[Path] = field(default_factory=list)
+    #: what the import counted (bad cells, skipped rows), for importers that keep one
+    report: ImportReport | None = None
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -1,9 +1,20 @@
-"""Importer for any CSV or Parquet file through a column mapping.
+"""Importer for any CSV or Parquet file through a column mapping, built for real files.
 
 ``mapping`` maps canonical columns to the file's columns, e.g.
 ``{"name": "Track Name", "artists": "Artist(s)"}``. ``title``, ``artist``, ``id`` and
-``genre`` are accepted as aliases of ``name``, ``artists``, ``track_id`` and ``genres``.
-Unmapped canonical columns are taken from a file column of the same name when present.
+``genre`` are accepted as aliases of ``name``, ``artists``, ``track_id`` and ``genres``;
+``duration`` of ``duration_ms``. Unmapped canonical columns are taken from a file column
+of the same name (or an alias's name, any case) when present; mapping a column to
+``""`` leaves it out.
+
+Nothing in one cell stops an import (unless ``strict``): a cell that is not a number,
+out of its range or not a flag goes missing and is counted in the
+:class:`~musicrec.data.importers.report.ImportReport`; a row with no audio feature at
+all is skipped; the same track id twice keeps the first row (``on_duplicate="first"``)
+or stops (``"error"``). Values that mean "unknown" (year 0, empty, ``NA``) become
+missing. Spotify URIs and URLs in the id column become bare ids. ``units`` converts
+columns written in other units (``duration_ms``: ``s`` or ``min``; the 0-1 features:
+``percent``), and values that look like another unit are warned about.
 """
 
 from __future__ import annotations
@@ -11,29 +22,49 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from musicrec.data.importers.common import ImportResult, parse_list_column, read_table
+from musicrec.data.ids import normalise_track_id
+from musicrec.data.importers.common import ImportResult, read_table
+from musicrec.data.importers.report import ImportReport
 from musicrec.data.lists import parse_list_literal
 from musicrec.data.schema import (
     AUDIO_FEATURES,
     INTEGER_COLUMNS,
     TRACK_COLUMNS,
-    coerce_numeric,
+    VALID_RANGES,
     conform,
     year_from_release_date,
 )
 from musicrec.errors import DataFileError, InvalidArgumentError
 
-ALIASES = {"title": "name", "artist": "artists", "id": "track_id", "genre": "genres"}
+ALIASES = {"title": "name", "artist": "artists", "id": "track_id", "genre": "genres",
+           "duration": "duration_ms"}
 NUMERIC = (*AUDIO_FEATURES, "year", "popularity", "duration_ms")
+FRACTIONS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
+             "liveness", "valence")
+#: Units a column may be given in (``--unit COLUMN=UNIT``), as factors to the canonical one.
+UNITS: dict[str, dict[str, float]] = {
+    "duration_ms": {"ms": 1.0, "s": 1000.0, "min": 60_000.0},
+    **{f: {"fraction": 1.0, "percent": 0.01} for f in FRACTIONS},
+}
+#: Cell values that mean "unknown" in a column, besides empty cells and NA/null.
+UNKNOWN = {"year": (0,), "popularity": (), "duration_ms": (0,)}
+DUPLICATE_RULES = ("first", "error")
+
+
+def canonical_name(target: str) -> str:
+    """A canonical column name from a user's name for it (aliases resolved)."""
+    name = target.strip().lower()
+    return ALIASES.get(name, name)
 
 
 def canonical_mapping(mapping: dict[str, str]) -> dict[str, str]:
-    """Resolve aliases and reject unknown canonical names."""
+    """Resolve aliases and reject unknown canonical names (an empty column: left out)."""
     out: dict[str, str] = {}
     for target, column in mapping.items():
-        canonical = ALIASES.get(target.strip().lower(), target.strip().lower())
+        canonical = canonical_name(target)
         if canonical not in TRACK_COLUMNS or canonical == "source":
             known = ", ".join([*TRACK_COLUMNS[:-1], *ALIASES])
             raise InvalidArgumentError(
@@ -43,69 +74,237 @@ def canonical_mapping(mapping: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def canonical_units(units: dict[str, str] | None) -> dict[str, float]:
+    """``{"duration": "s"}`` as factors to canonical units; unknown names are refused."""
+    out: dict[str, float] = {}
+    for target, unit in (units or {}).items():
+        canonical = canonical_name(target)
+        if canonical not in UNITS:
+            raise InvalidArgumentError(
+                f"--unit is for duration (ms, s, min) and the 0-1 features (fraction, "
+                f"percent); got '{target}'")
+        factors = UNITS[canonical]
+        if unit.strip().lower() not in factors:
+            raise InvalidArgumentError(
+                f"unknown unit '{unit}' for {canonical}; choose one of {', '.join(factors)}")
+        out[canonical] = factors[unit.strip().lower()]
+    return out
+
+
 def read_mapped(
-    path: str | Path, mapping: dict[str, str], source: str | None = None
+    path: str | Path,
+    mapping: dict[str, str],
+    source: str | None = None,
+    *,
+    strict: bool = False,
+    on_duplicate: str = "first",
+    units: dict[str, str] | None = None,
 ) -> ImportResult:
-    """Read a table through ``mapping`` onto the canonical track table."""
+    """Read a table through ``mapping`` onto the canonical track table (see module doc);
+    the result's ``report`` says what was read, kept, skipped and set missing."""
     path = Path(path)
-    raw = read_table(path)
+    if on_duplicate not in DUPLICATE_RULES:
+        raise InvalidArgumentError(
+            f"--on-duplicate must be one of {', '.join(DUPLICATE_RULES)} (got '{on_duplicate}')")
+    factors = canonical_units(units)
     mapping = canonical_mapping(mapping)
-    for canonical in TRACK_COLUMNS:
-        if canonical not in mapping and canonical in raw.columns:
-            mapping[canonical] = canonical
-    for canonical, column in mapping.items():
-        if column not in raw.columns:
+    raw = read_table(path)
+    offset = 2 if path.suffix.lower() not in (".parquet", ".pq") else 1  # header is row 1
+    report = ImportReport(path, strict=strict, rows_read=len(raw))
+    for canonical, column in list(mapping.items()):
+        if not column.strip():
+            report.left_out.append(canonical)
+            del mapping[canonical]
+        elif column not in raw.columns:
             found = ", ".join(map(str, raw.columns[:30]))
             raise DataFileError(
                 path, f"column '{column}' (mapped to {canonical}) not found (found: {found})"
             )
+        else:
+            report.columns[canonical] = (column, "given")
+    taken = set(mapping.values())
+    by_name = {str(c).strip().lower(): c for c in raw.columns}
+    for canonical in TRACK_COLUMNS:
+        if canonical in mapping or canonical in report.left_out or canonical == "source":
+            continue
+        names = [canonical, *(a for a, c in ALIASES.items() if c == canonical)]
+        column = next((by_name[n] for n in names if n in by_name and by_name[n] not in taken),
+                      None)
+        if column is not None:
+            mapping[canonical] = column
+            taken.add(column)
+            report.columns[canonical] = (column, "by name")
     if "name" not in mapping:
         raise DataFileError(path, "no title column: map one with --map title=COLUMN")
-    features = [f for f in AUDIO_FEATURES if f in mapping]
-    if not features:
+    if not any(f in mapping for f in AUDIO_FEATURES):
         raise DataFileError(
-            path,
-            "no audio-feature columns found; map at least one, e.g. --map energy=Energy",
-        )
+            path, "no audio-feature columns found; map at least one, e.g. --map energy=Energy")
+    rows = np.arange(len(raw)) + offset
     frame = pd.DataFrame(index=raw.index)
     for canonical, column in mapping.items():
+        cells = raw[column]
         if canonical in NUMERIC:
-            frame[canonical] = coerce_numeric(
-                raw.rename(columns={column: canonical}), canonical, path
-            )
+            frame[canonical] = _numbers(cells, canonical, rows, factors.get(canonical), report)
         elif canonical == "explicit":
-            frame[canonical] = raw[column]
+            frame[canonical] = _flags(cells, canonical, rows, report)
         elif canonical in ("artists", "genres"):
-            renamed = raw.rename(columns={column: canonical})
-            frame[canonical] = parse_list_column(renamed, canonical, path, _names)
+            frame[canonical] = _lists(cells, canonical, report)
+        elif canonical == "track_id":
+            frame[canonical] = [None if _is_missing(c) else normalise_track_id(str(c))
+                                for c in cells]
         else:
-            frame[canonical] = raw[column]
-    if "track_id" not in frame:
-        frame["track_id"] = [_content_id(row) for row in frame.itertuples(index=False)]
-    dupes = frame["track_id"].duplicated()
-    if dupes.any():
-        pos = int(dupes.to_numpy().argmax())
-        raise DataFileError(
-            path, f"track id '{frame['track_id'].iloc[pos]}' appears twice", row=pos + 2,
-            column=mapping.get("track_id", "track_id"),
-        )
-    if "year" not in frame and "release_date" in frame:
-        frame["year"] = year_from_release_date(frame["release_date"])
+            frame[canonical] = [None if _is_missing(c) else str(c) for c in cells]
+    if "release_date" in frame:
+        from_dates = year_from_release_date(frame["release_date"])
+        frame["year"] = (from_dates if "year" not in frame
+                         else frame["year"].fillna(from_dates.astype("float64")))
+    frame, rows = _without_featureless_rows(frame, rows, report)
+    frame = _unique_ids(frame, rows, report, on_duplicate, mapping.get("track_id"))
     for column in INTEGER_COLUMNS:
         if column in frame:
             frame[column] = frame[column].round()
-    return ImportResult(tracks=conform(frame, source or path.stem), sources=[path])
+    report.rows_kept = len(frame)
+    tracks = conform(frame.reset_index(drop=True), source or path.stem)
+    return ImportResult(tracks=tracks, sources=[path], report=report)
 
 
-def _names(cell: object) -> list[str] | None:
-    """A list literal, or names separated by ';' (commas stay: "Earth, Wind & Fire")."""
-    if isinstance(cell, str) and not cell.strip().startswith("["):
-        parts = [p.strip() for p in cell.split(";") if p.strip()]
-        return parts or None
-    return parse_list_literal(cell)
+# ---------------------------------------------------------------- cells
+def _is_missing(cell: object) -> bool:
+    return cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)) or (
+        isinstance(cell, str) and not cell.strip())
+
+
+def _numbers(cells: pd.Series, column: str, rows: np.ndarray, factor: float | None,
+             report: ImportReport) -> pd.Series:
+    """Numbers of a column: bad cells and out-of-range values missing (counted), the
+    column's "unknown" sentinels missing (noted), other units converted."""
+    values = pd.to_numeric(cells, errors="coerce").astype("float64")
+    given = cells.notna() & (cells.astype("string").str.strip() != "")
+    bad = (values.isna() & given).to_numpy()
+    label = str(cells.name)  # the file's own column name, as the user knows it
+    report.bad_cells(label, "not a number", rows[bad], cells[bad])
+    for sentinel in UNKNOWN.get(column, ()):
+        unknown = (values == sentinel).to_numpy()
+        if unknown.any():
+            report.note(f"{int(unknown.sum()):,} cells of '{label}' were {sentinel}: read "
+                        "as unknown")
+            values[unknown] = np.nan
+    _check_units(values, column, factor, report)
+    if factor is not None:
+        values = values * factor
+    if column in VALID_RANGES:
+        lo, hi = VALID_RANGES[column]
+        out = (values.notna() & ((values < lo) | (values > hi))).to_numpy()
+        report.bad_cells(label, f"outside {lo:g}..{hi:g}", rows[out], cells[out])
+        values[out] = np.nan
+    return values
+
+
+def _check_units(values: pd.Series, column: str, factor: float | None,
+                 report: ImportReport) -> None:
+    """Warn when values look like another unit than the one they are read in."""
+    present = values.dropna()
+    if len(present) < 5:
+        return
+    median = float(present.median())
+    if column == "duration_ms" and factor is None and median < 3_000:
+        unit = "minutes" if median < 30 else "seconds"
+        flag = "min" if median < 30 else "s"
+        report.warn(f"duration: the median is {median:g}, which looks like {unit}, not "
+                    f"milliseconds; if so, import again with --unit duration={flag}")
+    elif column in FRACTIONS and factor is None and median > 1.0 and (
+            float(present.max()) <= 100.0):
+        report.warn(f"{column}: values run to {float(present.max()):g}, which looks like "
+                    f"percent, not 0-1; if so, import again with --unit {column}=percent")
+
+
+def _flags(cells: pd.Series, column: str, rows: np.ndarray, report: ImportReport) -> list:
+    known = {"true": True, "1": True, "yes": True, "t": True, "1.0": True,
+             "false": False, "0": False, "no": False, "f": False, "0.0": False}
+    out, bad = [], []
+    for pos, cell in enumerate(cells):
+        if _is_missing(cell):
+            out.append(None)
+        elif isinstance(cell, bool | np.bool_):
+            out.append(bool(cell))
+        elif str(cell).strip().lower() in known:
+            out.append(known[str(cell).strip().lower()])
+        else:
+            out.append(None)
+            bad.append(pos)
+    report.bad_cells(str(cells.name), "not true or false", rows[bad], cells.iloc[bad])
+    return out
+
+
+def _lists(cells: pd.Series, column: str, report: ImportReport) -> list:
+    """Names in list cells: a list literal, or names separated by ';'. A cell that starts
+    with '[' but is not a list of strings is a name of its own ("[:SITD:]")."""
+    out, as_names = [], 0
+    for cell in cells:
+        if isinstance(cell, list | tuple | np.ndarray):
+            out.append([str(x) for x in cell] or None)
+            continue
+        if _is_missing(cell):
+            out.append(None)
+            continue
+        text = str(cell).strip()
+        if text.startswith("["):
+            try:
+                out.append(parse_list_literal(text) or None)
+                continue
+            except ValueError:
+                as_names += 1
+                out.append([text])
+                continue
+        out.append([p.strip() for p in text.split(";") if p.strip()] or None)
+    if as_names:
+        report.note(f"{as_names:,} cells of '{cells.name}' start with '[' but are not lists: "
+                    "read as names")
+    return out
+
+
+# ---------------------------------------------------------------- rows
+def _without_featureless_rows(frame: pd.DataFrame, rows: np.ndarray, report: ImportReport
+                              ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows with no audio feature at all are skipped: they would all sit at the median.
+    Returns the frame and the file row of each row kept."""
+    features = [f for f in AUDIO_FEATURES if f in frame]
+    empty = frame[features].isna().all(axis=1).to_numpy()
+    report.skip("no audio feature value", int(empty.sum()))
+    return frame.loc[~empty], rows[~empty]
+
+
+def _unique_ids(frame: pd.DataFrame, rows: np.ndarray, report: ImportReport,
+                on_duplicate: str, id_column: str | None) -> pd.DataFrame:
+    """Every row a unique id: missing ids made from the row's values; a repeated id keeps
+    its first row (or stops, with ``on_duplicate="error"``)."""
+    if "track_id" not in frame:
+        frame = frame.assign(track_id=None)
+    ids = np.array(frame["track_id"].astype(object).to_numpy(), dtype=object)
+    made = np.array([i is None for i in ids], dtype=bool)
+    if made.any():
+        content = frame.loc[made].drop(columns=["track_id"])
+        ids[made] = [_content_id(tuple(row)) for row in content.itertuples(index=False)]
+    frame = frame.assign(track_id=ids)
+    repeated = frame["track_id"].duplicated().to_numpy()
+    if not repeated.any():
+        return frame
+    identical = repeated & made
+    if on_duplicate == "error":
+        pos = int(np.flatnonzero(repeated)[0])
+        first = int(np.flatnonzero((frame["track_id"] == ids[pos]).to_numpy())[0])
+        what = (f"rows {rows[first]} and {rows[pos]} are identical (no id column mapped)"
+                if identical[pos] else
+                f"track id '{ids[pos]}' appears twice (rows {rows[first]} and {rows[pos]})")
+        raise DataFileError(report.path, what + "; --on-duplicate first keeps the first",
+                            row=int(rows[pos]), column=id_column)
+    report.skip("the same track id as an earlier row (the first is kept)",
+                int((repeated & ~made).sum()))
+    report.skip("identical to an earlier row (the first is kept)", int(identical.sum()))
+    return frame.loc[~repeated]
 
 
 def _content_id(row: tuple) -> str:
     """A stable id for rows of a file without track ids: hash of the row's values."""
-    digest = hashlib.sha1(repr(tuple(row)).encode("utf-8")).hexdigest()
+    digest = hashlib.sha1(repr(row).encode("utf-8")).hexdigest()
     return f"local:{digest[:16]}"

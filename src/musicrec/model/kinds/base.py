@@ -9,7 +9,7 @@ package with a class decorated ``@register``, plus its tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from musicrec.data.catalog import Catalog
     from musicrec.data.labels import TrackLabels
     from musicrec.features.space import FeatureSpace
+    from musicrec.model.store import Model
 
 
 class ModelKind(ABC):
@@ -39,11 +40,13 @@ class ModelKind(ABC):
         weights: Mapping[str, float] | None = None,
         labels: TrackLabels | None = None,
         fit_rows: np.ndarray | None = None,
+        transfer: Callable[[], Model] | None = None,
         progress: Progress,
     ) -> FeatureSpace:
         """A feature space fitted to ``catalog``.
 
         ``fit_rows`` (a training part) limits what scaling is fitted on; ``labels``, when
         given, are the only playlist labels a learned kind may read (default: all of the
-        catalog's).
+        catalog's); ``transfer`` gives a model learned on another catalog, for a learned
+        kind to borrow from when this catalog has no labels to learn from.
         """

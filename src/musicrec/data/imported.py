@@ -1,0 +1,133 @@
+"""Imported datasets: a user's table, read once by ``musicrec import``, kept in the cache.
+
+``CACHE/datasets/NAME/`` holds the canonical track table as Parquet (and the playlist
+tables when the import had any) with ``dataset.json``: where it came from (path, size,
+sha256), the column mapping and the import's report. Every command that takes
+``--dataset`` reads an imported name from here like a registered dataset, so any model
+kind can be built from it. The folder is written under a temporary name and renamed
+into place, so an interrupted import leaves the previous one as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from musicrec.data.importers.common import ImportResult
+from musicrec.data.schema import empty_interactions
+from musicrec.errors import DatasetUnavailableError, ModelIntegrityError
+from musicrec.io import staged_directory
+
+FORMAT = "musicrec-imported-dataset"
+FORMAT_VERSION = 1
+DESCRIPTION = "dataset.json"
+TRACKS = "tracks.parquet"
+INTERACTIONS = "interactions.parquet"
+PLAYLISTS = "playlists.parquet"
+
+
+@dataclass(frozen=True)
+class ImportedDataset:
+    """An imported dataset in the cache: its folder and what ``dataset.json`` says."""
+
+    name: str
+    path: Path
+    description: dict[str, Any]
+
+    @property
+    def tracks_file(self) -> Path:
+        return self.path / TRACKS
+
+    @property
+    def tracks(self) -> int:
+        return int(self.description.get("tracks", 0))
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.description.get("features", []))
+
+    @property
+    def source(self) -> str:
+        return str(self.description.get("source", {}).get("path", "?"))
+
+
+def imported_dir(cache_dir: Path, name: str) -> Path:
+    return Path(cache_dir) / "datasets" / name
+
+
+def save_imported(cache_dir: Path, name: str, result: ImportResult,
+                  mapping: dict[str, str], source: dict[str, Any]) -> ImportedDataset:
+    """Write an import's tables into the cache as dataset ``name`` (atomically)."""
+    from musicrec.data.schema import AUDIO_FEATURES
+
+    directory = imported_dir(cache_dir, name)
+    tracks = result.tracks
+    with staged_directory(directory) as staging:
+        tracks.to_parquet(staging / TRACKS, index=False)
+        if len(result.interactions):
+            result.interactions.to_parquet(staging / INTERACTIONS, index=False)
+        if result.playlists is not None:
+            result.playlists.to_parquet(staging / PLAYLISTS, index=False)
+        description = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "source": source, "mapping": dict(mapping),
+            "tracks": len(tracks),
+            "features": [f for f in AUDIO_FEATURES if tracks[f].notna().any()],
+            "playlists": 0 if result.playlists is None else len(result.playlists),
+            "report": None if result.report is None else result.report.to_dict(),
+        }
+        (staging / DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n")
+    return ImportedDataset(name, directory, description)
+
+
+def find_imported(cache_dir: Path, name: str) -> ImportedDataset | None:
+    """The imported dataset called ``name``, or None when there is none."""
+    directory = imported_dir(cache_dir, name)
+    path = directory / DESCRIPTION
+    if not path.is_file():
+        return None
+    try:
+        description = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ModelIntegrityError(f"{path} cannot be read ({exc}); import the file again "
+                                  "with musicrec import") from exc
+    if description.get("format") != FORMAT:
+        raise ModelIntegrityError(f"{path} is not an imported dataset")
+    return ImportedDataset(name, directory, description)
+
+
+def list_imported(cache_dir: Path) -> list[ImportedDataset]:
+    """Every imported dataset in the cache, by name."""
+    root = Path(cache_dir) / "datasets"
+    if not root.is_dir():
+        return []
+    found = (find_imported(cache_dir, p.name) for p in sorted(root.iterdir())
+             if p.is_dir() and not p.name.startswith("."))
+    return [d for d in found if d is not None]
+
+
+def read_imported(dataset: ImportedDataset) -> ImportResult:
+    """The imported dataset's canonical tables."""
+    try:
+        tracks = pd.read_parquet(dataset.tracks_file)
+        interactions = (pd.read_parquet(dataset.path / INTERACTIONS)
+                        if (dataset.path / INTERACTIONS).is_file() else empty_interactions())
+        playlists = (pd.read_parquet(dataset.path / PLAYLISTS)
+                     if (dataset.path / PLAYLISTS).is_file() else None)
+    except FileNotFoundError as exc:
+        raise DatasetUnavailableError(
+            f"the imported dataset '{dataset.name}' is incomplete ({exc.filename} is "
+            "missing): import the file again with musicrec import") from exc
+    except Exception as exc:
+        raise ModelIntegrityError(f"the imported dataset at {dataset.path} cannot be read "
+                                  f"({exc}); import the file again") from exc
+    for column in ("artists", "genres"):
+        tracks[column] = [None if v is None else list(v) for v in tracks[column]]
+    return ImportResult(tracks=tracks, interactions=interactions, playlists=playlists,
+                        sources=[dataset.tracks_file])
