@@ -95,7 +95,7 @@ def test_unknown_song_lists_candidates(capsys):
 
 def test_import_bad_files(capsys, tmp_path):
     malformed = tmp_path / "bad.csv"
-    malformed.write_text("Title,Energy\nA,0.5\nB,very\nC,0.7\n")
+    malformed.write_text("Title,Energy,Tempo\nA,0.5,120\nB,very,100\nC,0.7,90\n")
     # a bad cell is counted, shown verbatim with its row and column, and the import goes on
     code, _, err = cli(capsys, "import", str(malformed), "--name", "bad", "--map", "title=Title",
                        "--map", "energy=Energy")

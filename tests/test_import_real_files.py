@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,3 +131,26 @@ def test_import_search_recommend_and_every_dataset_command(capsys, monkeypatch, 
     assert "transferred" in flat and "spotify_songs" in flat and "imputed" in flat
     code, _, err = cli(capsys, "recommend", "x", "--dataset", "nope")
     assert code == 1 and "unknown dataset 'nope'" in err and "messy" in err
+
+
+def test_transferred_style_saves_loads_and_embeds_alike(model, tmp_path):
+    """The borrowed style survives the model file: a loaded model embeds its own tracks as
+    the build did, reads our values scaled as in the source, and says what was imputed."""
+    from musicrec.data.catalog import Catalog
+    from musicrec.model.build import build_model
+    from musicrec.model.store import load_model
+
+    result = read_mapped(MESSY, MAPPING, units={"duration": "s"})
+    built = build_model(Catalog.from_import(result), tmp_path / "m", "style",
+                        transfer=lambda: model, dataset="messy")
+    loaded = load_model(built.path)
+    space = loaded.space
+    assert space.style is not None and space.style_input_["origin"] == "spotify_songs"
+    assert space.style_input_["features"] == model.space.features_
+    # this table has no instrumentalness, key, loudness, mode, speechiness or liveness
+    by_feature = space.style_input_["imputed_by_feature"]
+    assert by_feature["key"] == 1.0 and by_feature["instrumentalness"] == 1.0
+    assert "energy" in space.features_ and "key" not in space.features_
+    again = space.transform(loaded.catalog.tracks)
+    assert np.allclose(again, np.asarray(loaded.vectors), atol=1e-6)
+    assert space.dims_ == len(space.features_) + model.space.style_model_.dims_

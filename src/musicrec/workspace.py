@@ -233,10 +233,14 @@ def import_file(
     strict: bool = False,
     on_duplicate: str = "first",
     units: Mapping[str, str] | None = None,
+    style_from: Path | None = None,
     progress: Progress | None = None,
 ) -> tuple[Model, ImportReport]:
     """Import any CSV/Parquet (through ``mapping``) as dataset ``name`` in the cache and
-    build its model of ``kind``; returns the model and what the import counted."""
+    build its model of ``kind``; returns the model and what the import counted.
+
+    A table without playlists borrows the learned style of the default dataset's model,
+    or of the model directory ``style_from``."""
     from musicrec.data.imported import save_imported
     from musicrec.data.importers.mapped import read_mapped
     from musicrec.model.store import source_fingerprint
@@ -257,11 +261,18 @@ def import_file(
                             "least 2")
     saved = save_imported(cache_dir or default_cache_dir(), name, result, dict(mapping),
                           source_fingerprint(Path(path)))
+    if style_from is not None:
+        source = load_model(style_from)  # checked before any work
+
+        def transfer():
+            return source
+    else:
+        def transfer():
+            return transfer_source(data_dir, cache_dir, progress)
     progress.say(f"Fitting features and writing model '{name}' ({len(result.tracks):,} tracks)")
     model = build_model(
         Catalog.from_import(result), target, kind, features=features, dataset=name,
-        sources=[saved.tracks_file], progress=progress,
-        transfer=lambda: transfer_source(data_dir, cache_dir, progress),
+        sources=[saved.tracks_file], progress=progress, transfer=transfer,
     )
     return model, result.report
 

@@ -75,6 +75,10 @@ def import_(
     kind: Annotated[str, typer.Option(
         "--model", "-m", help="The model to build: style (the default; a table without "
         "playlists borrows the style learned on the default dataset) or original.")] = "style",
+    style_from: Annotated[Path | None, typer.Option(
+        "--style-from", help="A model directory whose learned style a table without "
+        "playlists borrows (default: the default dataset's model).",
+        show_default=False)] = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -86,7 +90,7 @@ def import_(
             file, parse_pairs(map_, "--map", allow_empty=True), name, data_dir=data_dir,
             cache_dir=cache_dir, features=split_features(features), kind=kind, strict=strict,
             on_duplicate=on_duplicate, units=parse_pairs(unit, "--unit"),
-            progress=reporter.progress(),
+            style_from=style_from, progress=reporter.progress(),
         )
     err = stderr()
     for line in report.summary():

@@ -42,6 +42,8 @@ from musicrec.progress import SILENT, Progress
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 0.5, "subgenre": 1.0, "playlist": 0.5}
 #: Share of the artist's mean in each style block (chosen on validation, docs/evaluation.md).
 DEFAULT_ARTIST_SHARE = 0.5
+#: Most boosting rounds per classifier (early stopping usually ends sooner).
+BOOSTING_ROUNDS = 300
 #: skops types trusted on load besides its defaults: the boosted trees' node tables.
 TRUSTED_TYPES = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 
@@ -120,6 +122,24 @@ def combine(scaled: np.ndarray, blocks: Mapping[str, np.ndarray], config: StyleC
     return np.hstack(parts)
 
 
+def _boost_in_steps(estimator, x: np.ndarray, y: np.ndarray, progress: Progress, label: str,
+                    step: int = 20):
+    """``estimator.fit(x, y)`` for a gradient-boosting classifier, ``step`` rounds at a
+    time (warm start), counting rounds for a progress bar. The result is the same model
+    as one fit (early stopping included; a test holds the two together)."""
+    total = int(estimator.max_iter)
+    estimator.set_params(warm_start=True, max_iter=min(step, total))
+    while True:
+        estimator.fit(x, y)
+        stopped = estimator.n_iter_ < estimator.max_iter
+        progress.count(label, total if stopped else int(estimator.n_iter_), total)
+        if stopped or estimator.max_iter >= total:
+            break
+        estimator.set_params(max_iter=min(total, estimator.max_iter + step))
+    estimator.set_params(warm_start=False, max_iter=total)
+    return estimator
+
+
 def _fit_obeying_interrupts(estimator, x: np.ndarray, y: np.ndarray):
     """``estimator.fit(x, y)``, re-raising a Ctrl-C the estimator swallowed.
 
@@ -172,8 +192,8 @@ class StyleModel:
 
         def boosted():
             return HistGradientBoostingClassifier(
-                max_iter=300, learning_rate=0.08, early_stopping=True, n_iter_no_change=20,
-                random_state=seed,
+                max_iter=BOOSTING_ROUNDS, learning_rate=0.08, early_stopping=True,
+                n_iter_no_change=20, random_state=seed,
             )
 
         labelled = genres.any(axis=1)
@@ -181,11 +201,14 @@ class StyleModel:
         self.cue_scale_ = cues[labelled].std(axis=0)
         self.cue_scale_[self.cue_scale_ == 0] = 1.0
         inputs = self._inputs(scaled, cues)
-        say("Learning genres from features")
-        self.genre_model_ = boosted().fit(*_expand(inputs, genres))
-        say("Learning subgenres from features")
-        self.subgenre_model_ = boosted().fit(*_expand(inputs, subgenres))
-        say("Learning playlist styles from features")
+        progress = progress or SILENT
+        say("Learning genres from features (stage 1 of 3)")
+        self.genre_model_ = _boost_in_steps(boosted(), *_expand(inputs, genres),
+                                            progress, "genre rounds")
+        say("Learning subgenres from features (stage 2 of 3)")
+        self.subgenre_model_ = _boost_in_steps(boosted(), *_expand(inputs, subgenres),
+                                               progress, "subgenre rounds")
+        say("Learning playlist styles from features (stage 3 of 3: a small network)")
         names = sorted(playlists)
         rows = np.concatenate([playlists[p] for p in names])
         target = np.repeat(np.arange(len(names)), [len(playlists[p]) for p in names])

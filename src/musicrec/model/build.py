@@ -15,6 +15,7 @@ from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_cluster
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, save_model, source_fingerprint
 from musicrec.progress import SILENT, Progress
+from musicrec.threads import limited_threads, usable_cores
 
 
 def build_model(
@@ -40,12 +41,17 @@ def build_model(
     learned kind borrows from when ``catalog`` has no labels (see the style kind).
     """
     progress = progress or SILENT
-    space = get_kind(kind).fit(catalog, features=features, weights=weights, labels=labels,
-                               fit_rows=fit_rows, transfer=transfer, progress=progress)
-    vectors = space.transform(catalog.tracks)
-    built_index = build_index(vectors, index, progress)
-    progress.say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")
-    clusters = model_clusters(catalog, space.features_)
+    with limited_threads() as threads:  # one per free core: no spinning on busy ones
+        if threads < usable_cores():
+            progress.say(f"Other programs keep cores busy: building with {threads} "
+                         f"thread{'s' if threads > 1 else ''}")
+        space = get_kind(kind).fit(catalog, features=features, weights=weights,
+                                   labels=labels, fit_rows=fit_rows, transfer=transfer,
+                                   progress=progress)
+        vectors = space.transform(catalog.tracks)
+        built_index = build_index(vectors, index, progress)
+        progress.say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")
+        clusters = model_clusters(catalog, space.features_)
     return save_model(
         directory, catalog, space, vectors, built_index, clusters, kind=kind, dataset=dataset,
         sources=[source_fingerprint(p) for p in sources],

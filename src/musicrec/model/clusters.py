@@ -96,7 +96,7 @@ def _pipeline(k: int, seed: int):
 def _silhouette(z: np.ndarray, labels: np.ndarray, seed: int) -> float:
     from sklearn.metrics import silhouette_score
 
-    if len(set(labels.tolist())) < 2:
+    if not 2 <= len(set(labels.tolist())) <= len(z) - 1:  # undefined: as many clusters as rows
         return 0.0
     sample = min(SILHOUETTE_SAMPLE, len(z))
     return float(silhouette_score(z, labels, sample_size=sample, random_state=seed))

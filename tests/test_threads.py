@@ -1,0 +1,67 @@
+"""Thread pools sized to the free cores, and the boosting fit reported in steps."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import numpy as np
+
+from musicrec.features.style import _boost_in_steps
+from musicrec.progress import Progress
+from musicrec.threads import free_cores, limited_threads, thread_count, usable_cores
+
+
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def test_thread_count_follows_the_override_and_stays_in_range(monkeypatch):
+    monkeypatch.setenv("MUSICREC_THREADS", "1")
+    assert thread_count() == 1
+    assert thread_count(3) == 3
+    monkeypatch.delenv("MUSICREC_THREADS")
+    assert 1 <= thread_count() <= usable_cores()
+
+
+def test_busy_cores_are_not_counted_as_free():
+    """With a busy loop on every core, no core is free (the build then uses one thread)."""
+    cores = usable_cores()
+    with multiprocessing.get_context("spawn").Pool(cores) as pool:
+        pending = pool.map_async(_spin, [3.0] * cores)
+        time.sleep(1.0)  # the workers have started spinning
+        busy = free_cores(window=0.5)
+        pending.get()
+    assert busy == 1
+
+
+def test_limited_threads_limits_openmp_and_blas():
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    with limited_threads(1) as count:
+        assert count == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+
+
+def test_boosting_in_steps_is_the_same_model_as_one_fit():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 6))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.normal(size=3000) > 0).astype(int) + (x[:, 3] > 1)
+
+    def make():
+        return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.08,
+                                              early_stopping=True, n_iter_no_change=20,
+                                              random_state=0)
+
+    seen = []
+    stepped = _boost_in_steps(make(), x, y, Progress(count=lambda *a: seen.append(a)), "rounds")
+    whole = make().fit(x, y)
+    assert stepped.n_iter_ == whole.n_iter_ < 300  # early stopping ended both alike
+    assert np.array_equal(stepped.predict_proba(x), whole.predict_proba(x))
+    assert stepped.get_params()["warm_start"] is False and stepped.max_iter == 300
+    assert seen[-1] == ("rounds", 300, 300) and len(seen) >= 2
