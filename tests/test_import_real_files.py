@@ -129,6 +129,8 @@ def test_import_search_recommend_and_every_dataset_command(capsys, monkeypatch, 
     code, out, _ = cli(capsys, "info", "--dataset", "messy")
     flat = " ".join(out.split())
     assert "transferred" in flat and "spotify_songs" in flat and "imputed" in flat
+    code, _, err = cli(capsys, "evaluate", "--dataset", "messy")
+    assert code == 1 and "has no playlists" in err
     code, _, err = cli(capsys, "recommend", "x", "--dataset", "nope")
     assert code == 1 and "unknown dataset 'nope'" in err and "messy" in err
 

@@ -121,7 +121,7 @@ def test_a_toy_model_kind_plugs_in_from_this_file(tmp_path):
         summary = "energy and valence only"
 
         def fit(self, catalog, *, features=None, weights=None, labels=None, fit_rows=None,
-                progress):
+                transfer=None, progress):
             return FeatureSpace(["energy", "valence"]).fit(catalog.tracks, fit_rows=fit_rows)
 
     try:

@@ -9,7 +9,13 @@ import numpy as np
 
 from musicrec.features.style import _boost_in_steps
 from musicrec.progress import Progress
-from musicrec.threads import free_cores, limited_threads, thread_count, usable_cores
+from musicrec.threads import (
+    free_cores,
+    limited_threads,
+    set_thread_count,
+    thread_count,
+    usable_cores,
+)
 
 
 def _spin(seconds: float) -> None:
@@ -18,12 +24,20 @@ def _spin(seconds: float) -> None:
         pass
 
 
-def test_thread_count_follows_the_override_and_stays_in_range(monkeypatch):
-    monkeypatch.setenv("MUSICREC_THREADS", "1")
-    assert thread_count() == 1
-    assert thread_count(3) == 3
-    monkeypatch.delenv("MUSICREC_THREADS")
-    assert 1 <= thread_count() <= usable_cores()
+def test_thread_count_follows_the_override_and_stays_in_range(monkeypatch, capsys):
+    from musicrec.cli import run
+
+    try:
+        set_thread_count(1)
+        assert thread_count() == 1
+        assert thread_count(3) == 3
+        set_thread_count(None)
+        assert 1 <= thread_count() <= usable_cores()
+        monkeypatch.setenv("MUSICREC_THREADS", "many")  # the command line's setting
+        assert run(["info"]) == 1 and "MUSICREC_THREADS must be a whole number" in (
+            capsys.readouterr().err)
+    finally:
+        set_thread_count(None)
 
 
 def test_busy_cores_are_not_counted_as_free():

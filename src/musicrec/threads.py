@@ -7,7 +7,8 @@ minutes here beside a few CPU-heavy processes (docs/performance.md). One thread 
 *free* core avoids that: the build then takes its fair share and no more. Free cores are
 measured from the kernel's idle counters over a short window (``/proc/stat``: what the
 other processes use right now, not this process's own past work, which the load average
-would count), with the load average as the fallback. ``MUSICREC_THREADS`` overrides.
+would count), with the load average as the fallback. A front end may fix the count
+(:func:`set_thread_count`; the command line does so from ``MUSICREC_THREADS``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ import os
 import time
 from collections.abc import Iterator
 
-ENV = "MUSICREC_THREADS"
 #: How long the idle counters are watched (seconds).
 WINDOW = 0.25
+_fixed: int | None = None
+
+
+def set_thread_count(threads: int | None) -> None:
+    """Use ``threads`` threads for every build from now on (None: the free cores)."""
+    global _fixed
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be at least 1 (got {threads})")
+    _fixed = threads
 
 
 def usable_cores() -> int:
@@ -68,12 +77,11 @@ def free_cores(window: float = WINDOW) -> int:
 
 
 def thread_count(threads: int | None = None) -> int:
-    """Threads to use: ``threads``, else ``MUSICREC_THREADS``, else the free cores."""
+    """Threads to use: ``threads``, else the count a front end set, else the free cores."""
     if threads is not None:
         return max(1, int(threads))
-    given = os.environ.get(ENV, "").strip()
-    if given.isdigit() and int(given) > 0:
-        return int(given)
+    if _fixed is not None:
+        return _fixed
     return free_cores()
 
 

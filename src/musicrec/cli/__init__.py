@@ -26,6 +26,7 @@ def run(argv: list[str]) -> int:
     debug = "--debug" in argv or os.environ.get("MUSICREC_DEBUG") == "1"
     argv = [a for a in argv if a != "--debug"]
     try:
+        _threads_from_environment()
         app(args=argv, prog_name="musicrec")  # standalone: usage errors exit 2 by themselves
         return 0
     except SystemExit as exc:  # typer turns Ctrl-C into exit 130
@@ -60,6 +61,21 @@ def run(argv: list[str]) -> int:
             "Run again with --debug for the traceback, and please report it."
         )
         return 1
+
+
+def _threads_from_environment() -> None:
+    """``MUSICREC_THREADS=N`` fixes the build's thread count (default: the free cores)."""
+    from musicrec.errors import InvalidArgumentError
+    from musicrec.threads import set_thread_count
+
+    given = os.environ.get("MUSICREC_THREADS", "").strip()
+    if not given:
+        set_thread_count(None)
+        return
+    if not given.isdigit() or int(given) < 1:
+        raise InvalidArgumentError(f"MUSICREC_THREADS must be a whole number above 0 "
+                                   f"(got '{given}')")
+    set_thread_count(int(given))
 
 
 def main() -> None:

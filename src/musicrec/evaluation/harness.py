@@ -183,6 +183,12 @@ def evaluate(
     names = [m.name for m in methods]
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"method names must differ (got {', '.join(names)})")
+    if catalog.playlists is None or not len(catalog.interactions):
+        raise InvalidArgumentError(
+            "evaluation judges recommendations by playlist genres and held-out playlists, "
+            "and this catalog has no playlists; evaluate a dataset that has them (the "
+            "default, spotify_songs), or see benchmarks/transfer_style.py for a table of "
+            "your own")
     result = EvaluationResult(settings)
     try:
         result.genre, genre_sizes = evaluate_genre(catalog, methods, settings, progress)
