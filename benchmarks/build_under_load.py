@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,9 @@ CASES = ("idle:auto", "idle:2", "busy1:auto", "busy1:2", "busy2:auto", "busy2:2"
 SPIN = "while True: pass"
 
 
-def run_build(data_dir: Path, threads: str, timeout: float) -> float | None:
-    """Seconds for one ``musicrec build`` (None when it ran past ``timeout``)."""
+def run_build(data_dir: Path, threads: str, timeout: float) -> tuple[float | None, str]:
+    """Seconds for one ``musicrec build`` (None when it ran past ``timeout``), and the
+    thread count the build chose when it says so."""
     env = {**os.environ, "MUSICREC_DATA_DIR": str(data_dir)}
     env.pop("MUSICREC_THREADS", None)
     env.pop("OMP_WAIT_POLICY", None)
@@ -42,12 +44,15 @@ def run_build(data_dir: Path, threads: str, timeout: float) -> float | None:
         env["MUSICREC_CACHE_DIR"] = cache
         started = time.perf_counter()
         try:
-            subprocess.run([sys.executable, "-m", "musicrec", "build"], env=env, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=timeout)
+            done = subprocess.run([sys.executable, "-m", "musicrec", "build"], env=env,
+                                  check=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return None
-        return time.perf_counter() - started
+            return None, "?"
+        seconds = time.perf_counter() - started
+        said = [w for w in done.stderr.split("building with ")[1:2]]
+        chosen = said[0].split()[0] if said else ("2" if threads.startswith("2") else "all")
+        return seconds, chosen
 
 
 def main() -> None:
@@ -57,31 +62,41 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--timeout", type=float, default=900.0,
                         help="seconds after which a build is stopped and reported as such")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds over all cases (the machine's speed drifts: the table "
+                        "gives each case's median, rounds interleaved)")
     args = parser.parse_args()
-    rows = []
-    idle = None
-    for case in args.cases.split(","):
+    cases = args.cases.split(",")
+    times: dict[str, list[float]] = {c: [] for c in cases}
+    chosen: dict[str, str] = {}
+    for round_ in range(args.repeat):
+        for case in cases:
+            load, threads = case.split(":")
+            busy = int(load.removeprefix("busy")) if load.startswith("busy") else 0
+            spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(busy)]
+            try:
+                time.sleep(2.0 if busy else 0.0)  # the spinners are running
+                seconds, used = run_build(args.data_dir.resolve(), threads, args.timeout)
+            finally:
+                for p in spinners:
+                    p.kill()
+                    p.wait()
+            times[case].append(args.timeout if seconds is None else seconds)
+            chosen[case] = used
+            shown = f">{args.timeout:.0f}" if seconds is None else f"{seconds:.1f}"
+            print(f"round {round_ + 1}: {case:16s} {shown:>8s} s ({used} threads)", flush=True)
+    idle = statistics.median(times["idle:auto"]) if "idle:auto" in times else None
+    print("\n| machine | threads | build (s), median | vs idle |\n|---|---|---|---|")
+    for case in cases:
         load, threads = case.split(":")
         busy = int(load.removeprefix("busy")) if load.startswith("busy") else 0
-        spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(busy)]
-        try:
-            time.sleep(2.0 if busy else 0.0)  # the spinners are running
-            seconds = run_build(args.data_dir.resolve(), threads, args.timeout)
-        finally:
-            for p in spinners:
-                p.kill()
-                p.wait()
-        if case == "idle:auto":
-            idle = seconds
-        ratio = "" if idle is None or seconds is None else f"{seconds / idle:.2f}x"
-        shown = f">{args.timeout:.0f}" if seconds is None else f"{seconds:.1f}"
-        label = {"auto": "auto (shipped)", "2": "2 (one per core)",
+        label = {"auto": f"auto (shipped): {chosen[case]}", "2": "2 (one per core)",
                  "2passive": "2, OMP_WAIT_POLICY=PASSIVE"}[threads]
-        rows.append((f"{busy} busy" if busy else "idle", label, shown, ratio))
-        print(f"{rows[-1][0]:8s} {label:28s} {shown:>8s} s  {ratio}", flush=True)
-    print("\n| machine | threads | build (s) | vs idle |\n|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+        median = statistics.median(times[case])
+        ratio = "" if idle is None else f"{median / idle:.2f}x"
+        runs = ", ".join(f"{t:.0f}" for t in times[case])
+        print(f"| {f'{busy} busy' if busy else 'idle'} | {label} | {median:.1f} ({runs}) | "
+              f"{ratio} |")
     print(f"\n{os.cpu_count()} cores; python {sys.version.split()[0]}")
 
 

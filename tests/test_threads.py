@@ -11,7 +11,6 @@ from musicrec.features.style import _boost_in_steps
 from musicrec.progress import Progress
 from musicrec.threads import (
     free_cores,
-    limited_threads,
     set_thread_count,
     thread_count,
     usable_cores,
@@ -51,13 +50,25 @@ def test_busy_cores_are_not_counted_as_free():
     assert busy == 1
 
 
-def test_limited_threads_limits_openmp_and_blas():
-    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
-    from threadpoolctl import threadpool_info
+def test_limited_threads_limits_openmp_and_blas_even_before_sklearn_is_loaded():
+    """threadpoolctl limits only libraries already loaded; scikit-learn is imported lazily
+    inside the fits, so the limit must load it first (a fresh process checks that)."""
+    import subprocess
+    import sys
 
-    with limited_threads(1) as count:
-        assert count == 1
-        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    code = (
+        "import sys\n"
+        "from musicrec.threads import limited_threads\n"
+        "assert 'sklearn' not in sys.modules\n"
+        "with limited_threads(1):\n"
+        "    from sklearn.ensemble import HistGradientBoostingClassifier\n"
+        "    from threadpoolctl import threadpool_info\n"
+        "    pools = threadpool_info()\n"
+        "    assert {p['user_api'] for p in pools} >= {'openmp', 'blas'}, pools\n"
+        "    assert all(p['num_threads'] == 1 for p in pools), pools\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_boosting_in_steps_is_the_same_model_as_one_fit():
@@ -73,7 +84,8 @@ def test_boosting_in_steps_is_the_same_model_as_one_fit():
                                               random_state=0)
 
     seen = []
-    stepped = _boost_in_steps(make(), x, y, Progress(count=lambda *a: seen.append(a)), "rounds")
+    stepped = _boost_in_steps(make(), x, y, Progress(count=lambda *a: seen.append(a)), "rounds",
+                              step=20)
     whole = make().fit(x, y)
     assert stepped.n_iter_ == whole.n_iter_ < 300  # early stopping ended both alike
     assert np.array_equal(stepped.predict_proba(x), whole.predict_proba(x))

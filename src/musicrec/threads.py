@@ -76,6 +76,11 @@ def free_cores(window: float = WINDOW) -> int:
     return max(1, min(cores, int(cores - load + 0.5)))
 
 
+def fixed_thread_count() -> int | None:
+    """The count a front end set with :func:`set_thread_count` (None: the free cores)."""
+    return _fixed
+
+
 def thread_count(threads: int | None = None) -> int:
     """Threads to use: ``threads``, else the count a front end set, else the free cores."""
     if threads is not None:
@@ -85,11 +90,21 @@ def thread_count(threads: int | None = None) -> int:
     return free_cores()
 
 
+#: Modules whose native runtimes (OpenMP through scikit-learn, BLAS through numpy) must be
+#: loaded before limiting: threadpoolctl limits only libraries already loaded, and
+#: scikit-learn is imported lazily, inside the fits.
+RUNTIMES = ("numpy", "sklearn.ensemble", "sklearn.cluster", "sklearn.neural_network")
+
+
 @contextlib.contextmanager
 def limited_threads(threads: int | None = None) -> Iterator[int]:
     """OpenMP and BLAS pools limited to :func:`thread_count` threads inside the block."""
+    import importlib
+
     from threadpoolctl import threadpool_limits
 
+    for module in RUNTIMES:
+        importlib.import_module(module)
     count = thread_count(threads)
     with threadpool_limits(limits=count):
         yield count

@@ -123,7 +123,7 @@ def combine(scaled: np.ndarray, blocks: Mapping[str, np.ndarray], config: StyleC
 
 
 def _boost_in_steps(estimator, x: np.ndarray, y: np.ndarray, progress: Progress, label: str,
-                    step: int = 20):
+                    step: int = 100):
     """``estimator.fit(x, y)`` for a gradient-boosting classifier, ``step`` rounds at a
     time (warm start), counting rounds for a progress bar. The result is the same model
     as one fit (early stopping included; a test holds the two together)."""
@@ -212,9 +212,15 @@ class StyleModel:
         names = sorted(playlists)
         rows = np.concatenate([playlists[p] for p in names])
         target = np.repeat(np.arange(len(names)), [len(playlists[p]) for p in names])
-        self.playlist_model_ = _fit_obeying_interrupts(MLPClassifier(
-            (128,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=seed
-        ), inputs[rows], target)
+        # single precision on one BLAS thread: half the time of float64, and a second
+        # thread gains nothing at these sizes but loses badly on busy cores (see
+        # docs/performance.md, "The build on a busy machine")
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            self.playlist_model_ = _fit_obeying_interrupts(MLPClassifier(
+                (128,), alpha=1e-3, early_stopping=True, max_iter=200, random_state=seed
+            ), inputs[rows].astype(np.float32), target)
         self.playlist_model_._optimizer = None  # training state only; keeps the file plain
         roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
         dims = min(self.config.playlist_dims, roots.shape[1], roots.shape[0])

@@ -15,7 +15,7 @@ from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_cluster
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, save_model, source_fingerprint
 from musicrec.progress import SILENT, Progress
-from musicrec.threads import limited_threads, usable_cores
+from musicrec.threads import fixed_thread_count, limited_threads, usable_cores
 
 
 def build_model(
@@ -42,7 +42,7 @@ def build_model(
     """
     progress = progress or SILENT
     with limited_threads() as threads:  # one per free core: no spinning on busy ones
-        if threads < usable_cores():
+        if threads < usable_cores() and fixed_thread_count() is None:
             progress.say(f"Other programs keep cores busy: building with {threads} "
                          f"thread{'s' if threads > 1 else ''}")
         space = get_kind(kind).fit(catalog, features=features, weights=weights,
