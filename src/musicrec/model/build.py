@@ -50,7 +50,8 @@ def build_model(
                                    progress=progress)
         vectors = space.transform(catalog.tracks)
         built_index = build_index(vectors, index, progress)
-        progress.say(f"Clustering songs ({SONG_CLUSTERS}) and genres ({GENRE_CLUSTERS})")
+        songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits
+        progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
         clusters = model_clusters(catalog, space.features_)
     return save_model(
         directory, catalog, space, vectors, built_index, clusters, kind=kind, dataset=dataset,
