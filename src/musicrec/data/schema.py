@@ -143,7 +143,7 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             out[column] = pd.to_numeric(series, errors="coerce").round().astype("Int64")
         elif column == "explicit":
             series = pd.Series(values) if values is not None else pd.Series([pd.NA] * len(frame))
-            out[column] = series.map(_to_bool).astype("boolean")
+            out[column] = series.map(to_bool).astype("boolean")
         else:
             series = pd.Series(values) if values is not None else pd.Series([np.nan] * len(frame))
             out[column] = pd.to_numeric(series, errors="coerce").astype("float64")
@@ -151,14 +151,15 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     return out
 
 
-def _to_bool(value):
+def to_bool(value):
+    """A flag cell as True/False, or NA when it is missing or not a flag."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return pd.NA
     if isinstance(value, str):
         lowered = value.strip().lower()
-        if lowered in ("true", "1", "yes", "t"):
+        if lowered in ("true", "1", "1.0", "yes", "t"):
             return True
-        if lowered in ("false", "0", "no", "f"):
+        if lowered in ("false", "0", "0.0", "no", "f"):
             return False
         return pd.NA
     return bool(value)

@@ -35,6 +35,7 @@ from musicrec.data.schema import (
     TRACK_COLUMNS,
     VALID_RANGES,
     conform,
+    to_bool,
     year_from_release_date,
 )
 from musicrec.errors import DataFileError, InvalidArgumentError
@@ -146,9 +147,9 @@ def read_mapped(
         if canonical in NUMERIC:
             frame[canonical] = _numbers(cells, canonical, rows, factors.get(canonical), report)
         elif canonical == "explicit":
-            frame[canonical] = _flags(cells, canonical, rows, report)
+            frame[canonical] = _flags(cells, rows, report)
         elif canonical in ("artists", "genres"):
-            frame[canonical] = _lists(cells, canonical, report)
+            frame[canonical] = _lists(cells, report)
         elif canonical == "track_id":
             frame[canonical] = [None if _is_missing(c) else normalise_track_id(str(c))
                                 for c in cells]
@@ -218,25 +219,15 @@ def _check_units(values: pd.Series, column: str, factor: float | None,
                     f"percent, not 0-1; if so, import again with --unit {column}=percent")
 
 
-def _flags(cells: pd.Series, column: str, rows: np.ndarray, report: ImportReport) -> list:
-    known = {"true": True, "1": True, "yes": True, "t": True, "1.0": True,
-             "false": False, "0": False, "no": False, "f": False, "0.0": False}
-    out, bad = [], []
-    for pos, cell in enumerate(cells):
-        if _is_missing(cell):
-            out.append(None)
-        elif isinstance(cell, bool | np.bool_):
-            out.append(bool(cell))
-        elif str(cell).strip().lower() in known:
-            out.append(known[str(cell).strip().lower()])
-        else:
-            out.append(None)
-            bad.append(pos)
+def _flags(cells: pd.Series, rows: np.ndarray, report: ImportReport) -> list:
+    """True/False cells (schema's rule); a cell that is not a flag goes missing, counted."""
+    out = [None if _is_missing(c) else to_bool(c) for c in cells]
+    bad = [pos for pos, v in enumerate(out) if v is pd.NA]
     report.bad_cells(str(cells.name), "not true or false", rows[bad], cells.iloc[bad])
-    return out
+    return [None if v is pd.NA else v for v in out]
 
 
-def _lists(cells: pd.Series, column: str, report: ImportReport) -> list:
+def _lists(cells: pd.Series, report: ImportReport) -> list:
     """Names in list cells: a list literal, or names separated by ';'. A cell that starts
     with '[' but is not a list of strings is a name of its own ("[:SITD:]")."""
     out, as_names = [], 0
