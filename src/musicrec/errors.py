@@ -87,3 +87,7 @@ class OutdatedModelError(ModelIntegrityError):
 
 class ModelNotFoundError(MusicrecError, FileNotFoundError):
     """No built model where one was expected."""
+
+
+class MissingDependencyError(MusicrecError, ImportError):
+    """An optional library a feature needs is not installed (the message says how)."""

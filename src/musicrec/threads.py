@@ -21,6 +21,7 @@ from collections.abc import Iterator
 #: How long the idle counters are watched (seconds).
 WINDOW = 0.25
 _fixed: int | None = None
+_active: int | None = None
 
 
 def set_thread_count(threads: int | None) -> None:
@@ -105,6 +106,17 @@ def limited_threads(threads: int | None = None) -> Iterator[int]:
 
     for module in RUNTIMES:
         importlib.import_module(module)
+    global _active
     count = thread_count(threads)
-    with threadpool_limits(limits=count):
-        yield count
+    outer, _active = _active, count
+    try:
+        with threadpool_limits(limits=count):
+            yield count
+    finally:
+        _active = outer
+
+
+def active_thread_count() -> int:
+    """The threads of the enclosing :func:`limited_threads` block, for libraries that take
+    a thread count of their own (implicit, LightFM); :func:`thread_count` outside one."""
+    return _active if _active is not None else thread_count()

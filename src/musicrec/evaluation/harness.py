@@ -67,12 +67,17 @@ class EvaluationResult:
     settings: EvaluationSettings
     genre: dict[str, dict[str, float]] = field(default_factory=dict)
     continuation: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the continuation measures on hidden tracks in some training playlist (warm) and
+    #: in none (cold)
+    warm: dict[str, dict[str, float]] = field(default_factory=dict)
+    cold: dict[str, dict[str, float]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "settings": self.settings.to_dict(), "sizes": self.sizes,
             "genre": self.genre, "continuation": self.continuation,
+            "continuation_warm": self.warm, "continuation_cold": self.cold,
         }
 
 
@@ -136,17 +141,40 @@ def evaluate_genre(
     return out, sizes
 
 
+@dataclass
+class Slice:
+    """One kind of hidden track (warm or cold): the candidates of that kind, and per test
+    playlist that has any, its hidden tracks of that kind."""
+
+    pool: np.ndarray  # (n_tracks,) bool: the candidates
+    hidden: list[np.ndarray]
+    playlists: list[int]  # which test playlists have hidden tracks of this kind
+
+    @classmethod
+    def of(cls, hidden: list[np.ndarray], pool: np.ndarray) -> Slice:
+        inside = [h[pool[h]] for h in hidden]
+        chosen = [i for i, h in enumerate(inside) if len(h)]
+        return cls(pool, [inside[i] for i in chosen], chosen)
+
+
 def evaluate_continuation(
     catalog: Catalog,
     methods: Sequence[Method],
     settings: EvaluationSettings,
     progress: Progress | None = None,
-) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, int], dict[str, dict[str, dict[str, float]]]]:
     """RecSys-Challenge-2018-style continuation of held-out playlists.
 
     Test playlists (a seeded share of those with at least ``min_playlist_tracks``) give
     no labels to any model; half of each is the seeds, the rest is to be found among
-    ``continuation_length`` recommendations from the whole catalog.
+    ``continuation_length`` recommendations from the whole catalog. The same measures
+    are also taken on two slices: tracks in some training playlist (warm: listening
+    data knows them) and tracks in none (cold). On a slice, every method recommends
+    among that slice's tracks only and is judged on the hidden tracks of that kind
+    (playlists with none are left out), so a method cannot gain by knowing which tracks
+    are cold: in a catalog that is the union of its playlists, the cold tracks are
+    nearly all in the held-out playlists (docs/evaluation.md). Returns the overall
+    scores, the sizes and the slices' scores.
     """
     progress = progress or SILENT
     members = playlist_members(catalog)
@@ -159,17 +187,35 @@ def evaluate_continuation(
     everything = np.arange(len(catalog))
     allowed = np.ones(len(catalog), dtype=bool)
     seed_sets = [split.seeds[p] for p in split.test]
-    judge = metrics.Judgement(catalog.artist_codes, len(catalog),
-                              hidden=[split.hidden[p] for p in split.test])
+    hidden = [split.hidden[p] for p in split.test]
+    judge = metrics.Judgement(catalog.artist_codes, len(catalog), hidden=hidden)
+    warm = np.zeros(len(catalog), dtype=bool)
+    for rows in labels.playlist_rows.values():
+        warm[rows] = True
+    slices = {"warm": Slice.of(hidden, warm), "cold": Slice.of(hidden, ~warm)}
+    judges = {name: metrics.Judgement(catalog.artist_codes, len(catalog), hidden=s.hidden)
+              for name, s in slices.items()}
     measures = metrics.continuation_metrics()
     out: dict[str, dict[str, float]] = {}
+    by_slice: dict[str, dict[str, dict[str, float]]] = {name: {} for name in slices}
     for method in methods:
         progress.say(f"continuation task: fitting {method.name}")
         method.fit(catalog, everything, labels)
         lists = method.recommend(seed_sets, settings.continuation_length, allowed, seed_sets)
         out[method.name] = {m.name: m.score(lists, judge) for m in measures}
-    sizes = {"train_playlists": len(split.train), "test_playlists": len(split.test)}
-    return out, sizes
+        for name, part in slices.items():
+            chosen = method.recommend([seed_sets[i] for i in part.playlists],
+                                      settings.continuation_length, part.pool,
+                                      [seed_sets[i] for i in part.playlists])
+            by_slice[name][method.name] = {m.name: m.score(chosen, judges[name])
+                                           for m in measures}
+    sizes = {"train_playlists": len(split.train), "test_playlists": len(split.test),
+             "hidden_tracks": int(sum(len(h) for h in hidden)),
+             **{f"{name}_hidden_tracks": int(sum(len(h) for h in s.hidden))
+                for name, s in slices.items()},
+             **{f"{name}_playlists": len(s.playlists) for name, s in slices.items()},
+             **{f"{name}_tracks": int(s.pool.sum()) for name, s in slices.items()}}
+    return out, sizes, by_slice
 
 
 def evaluate(
@@ -192,8 +238,9 @@ def evaluate(
     result = EvaluationResult(settings)
     try:
         result.genre, genre_sizes = evaluate_genre(catalog, methods, settings, progress)
-        result.continuation, cont_sizes = evaluate_continuation(catalog, methods, settings,
-                                                                progress)
+        result.continuation, cont_sizes, slices = evaluate_continuation(
+            catalog, methods, settings, progress)
+        result.warm, result.cold = slices["warm"], slices["cold"]
     finally:
         for method in methods:
             getattr(method, "close", lambda: None)()

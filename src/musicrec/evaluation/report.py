@@ -47,6 +47,10 @@ def sections(result: EvaluationResult):
         ("Beyond accuracy: the genre task's top 10", result.genre, BEYOND_COLUMNS),
         ("Playlist continuation: held-out playlists", result.continuation,
          CONTINUATION_COLUMNS),
+        ("Continuation, warm slice: hidden tracks in some training playlist", result.warm,
+         CONTINUATION_COLUMNS),
+        ("Continuation, cold slice: hidden tracks in no training playlist", result.cold,
+         CONTINUATION_COLUMNS),
     )
 
 

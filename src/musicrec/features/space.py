@@ -21,6 +21,7 @@ from musicrec.data.catalog import primary_artist_codes
 from musicrec.data.schema import feature_matrix
 from musicrec.data.text import primary_artist
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
+from musicrec.features.collaborative import CollaborativeBlock
 from musicrec.features.cues import text_cues
 from musicrec.features.style import StyleConfig, StyleModel, combine
 from musicrec.progress import Progress
@@ -79,6 +80,8 @@ class FeatureSpace:
         self.style = style
         #: the scaling a transferred style model's inputs were learned in (None: ours)
         self.style_input_: dict[str, Any] | None = None
+        #: factors learned from interactions, fused in by ``transform`` (None: content only)
+        self.collab_: CollaborativeBlock | None = None
 
     # -------------------------------------------------------------- fitting
     def fit(
@@ -131,6 +134,7 @@ class FeatureSpace:
         self._style_model = None
         self._style_path = None
         self.style_input_ = None
+        self.collab_ = None
         if self.style is not None:
             if labels is None or not labels.labelled.any():
                 raise InvalidArgumentError("the style model needs tracks with playlist genres")
@@ -181,9 +185,20 @@ class FeatureSpace:
                              np.asarray(given["weights"]))
 
     def _dims(self) -> int:
+        content = self.content_dims_()
+        return content if self.collab_ is None else content + self.collab_.dims
+
+    def content_dims_(self) -> int:
+        """Dimensions of the content part (audio features and style blocks)."""
         if self.style is None:
             return len(self.features_)
         return len(self.features_) + self.style_model_.dims_
+
+    def with_collaborative(self, block: CollaborativeBlock) -> FeatureSpace:
+        """Fuse ``block``'s learned factors into every vector from now on."""
+        self.collab_ = block
+        self.dims_ = self._dims()
+        return self
 
     @property
     def style_model_(self) -> StyleModel | None:
@@ -217,6 +232,12 @@ class FeatureSpace:
         among ``tracks`` and, for tracks added to a built catalog, among ``context`` (the
         catalog), so an added track is embedded as if it had been in the catalog.
         """
+        content = self._content(tracks, context)
+        if self.collab_ is None:
+            return content
+        return self.collab_.combine(content, tracks["track_id"].astype(str).tolist())
+
+    def _content(self, tracks: pd.DataFrame, context: pd.DataFrame | None) -> np.ndarray:
         if self.style is None:
             return normalize_rows(self.scaled(tracks))
         n = len(tracks)
@@ -262,6 +283,7 @@ class FeatureSpace:
             "n_samples_seen": self.n_samples_seen_,
             "style": None if self.style is None else self.style.to_dict(),
             "style_input": self.style_input_,
+            "collaborative": None if self.collab_ is None else self.collab_.to_dict(),
             "dims": self.dims_,
         }
 
@@ -295,6 +317,8 @@ class FeatureSpace:
             space.n_samples_seen_ = int(state["n_samples_seen"])
             space.dims_ = int(state.get("dims", len(features)))
             space.style_input_ = _style_input(state.get("style_input"))
+            space.collab_ = None
+            space.collab_state_ = state.get("collaborative")
             space._pipeline = None
             space._style_model = None
             space._style_path = None

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.interactions import UserItems
 from musicrec.data.labels import TrackLabels
 from musicrec.index import build_index
 from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
@@ -29,6 +30,7 @@ def build_model(
     fit_rows: np.ndarray | None = None,
     index: str | None = None,
     transfer: Callable[[], Model] | None = None,
+    interactions: UserItems | None = None,
     dataset: str = "custom",
     sources: Sequence[Path] = (),
     progress: Progress | None = None,
@@ -47,7 +49,7 @@ def build_model(
                          f"thread{'s' if threads > 1 else ''}")
         space = get_kind(kind).fit(catalog, features=features, weights=weights,
                                    labels=labels, fit_rows=fit_rows, transfer=transfer,
-                                   progress=progress)
+                                   interactions=interactions, progress=progress)
         vectors = space.transform(catalog.tracks)
         built_index = build_index(vectors, index, progress)
         songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits

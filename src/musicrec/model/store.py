@@ -24,6 +24,7 @@ import pandas as pd
 
 from musicrec.data.catalog import Catalog
 from musicrec.errors import ModelIntegrityError, ModelNotFoundError, OutdatedModelError
+from musicrec.features.collaborative import CollaborativeBlock
 from musicrec.features.space import FeatureSpace
 from musicrec.index import Index, load_index, save_index
 from musicrec.io import staged_directory
@@ -31,8 +32,9 @@ from musicrec.model.clusters import ModelClusters
 
 FORMAT = "musicrec-model"
 #: 2: neighbour table, style model, clusters; 3: artist context; 4: index folder, kind,
-#: cluster medians; 5: version keys drop every bracket and artist credits
-FORMAT_VERSION = 5
+#: cluster medians; 5: version keys drop every bracket and artist credits; 6: collaborative
+#: factors (learned from interactions) in the feature space
+FORMAT_VERSION = 6
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
@@ -117,6 +119,8 @@ def save_model(
         (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
         if space.style is not None:
             space.style_model_.save(staging / STYLE)
+        if space.collab_ is not None:
+            space.collab_.save(staging)
         save_index(index, staging / INDEX)
         _write_clusters(staging, clusters)
         manifest = {
@@ -275,6 +279,10 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
             if STYLE not in files:
                 raise ModelIntegrityError(f"the manifest of {directory} does not list {STYLE}")
             space.attach_style(directory / STYLE)  # read only when a new track is embedded
+        collab = getattr(space, "collab_state_", None)
+        if collab is not None:
+            content_dims = space.dims_ - int(collab.get("dims", 0))
+            space.collab_ = CollaborativeBlock.load(directory, collab, content_dims)
     except ModelIntegrityError:
         raise
     except Exception as exc:  # a file that passed the checksum but cannot be read

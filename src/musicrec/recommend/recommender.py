@@ -81,6 +81,10 @@ class Recommender:
         self.extra_steps = list(extra_steps)
         self._extra = pd.DataFrame()
         self._extra_rows: dict[str, int] = {}
+        collab = getattr(self.space, "collab_", None)
+        #: rows a purely collaborative model can recommend (those it has factors for)
+        self._warm_mask = (collab.warm(self.catalog.column("track_id").astype(str).tolist())
+                           if collab is not None and collab.warm_only else None)
         if extra is not None and len(extra):
             self.add_extra(extra)
 
@@ -245,6 +249,11 @@ class Recommender:
     def _answer(self, query: _Query, found, pool: int, notes: list[str]) -> Recommendation:
         request = query.request
         k = request.k
+        if not query.vector.any():  # a collaborative model that knows none of the seeds
+            return Recommendation(query.pos, query.neg, [], [
+                *notes, f"none of the seeds is in the listening data the '{self.model.kind}' "
+                "model learned from, so it has nothing to go on (the hybrid and style models "
+                "place any track)"])
         steps = self._steps(request)
         rows, scores = found[0][:pool], found[1][:pool]
         while True:
@@ -304,8 +313,9 @@ class Recommender:
         key = "" if request.filters.is_empty() else repr(request.filters)
         if key not in masks:
             mask = request.filters.mask(self.catalog)
-            if allowed_mask is not None:
-                mask = allowed_mask if mask is None else mask & allowed_mask
+            for also in (allowed_mask, self._warm_mask):
+                if also is not None:
+                    mask = also if mask is None else mask & also
             masks[key] = None if mask is None else RowMask(mask)
         shared = masks[key]
         if not request.same_cluster:

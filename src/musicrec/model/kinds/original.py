@@ -13,6 +13,6 @@ class OriginalKind(ModelKind):
     summary = "the seed method: audio features only"
 
     def fit(self, catalog, *, features=None, weights=None, labels=None, fit_rows=None,
-            transfer=None, progress):
+            transfer=None, interactions=None, progress):
         return FeatureSpace(features, weights).fit(
             catalog.tracks, progress=progress, fit_rows=fit_rows)

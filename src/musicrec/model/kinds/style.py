@@ -16,7 +16,7 @@ class StyleKind(ModelKind):
     summary = "audio features plus learned genre and playlist style (the default)"
 
     def fit(self, catalog, *, features=None, weights=None, labels=None, fit_rows=None,
-            transfer=None, progress):
+            transfer=None, interactions=None, progress):
         if catalog.playlists is None or not len(catalog.interactions):
             return self._transferred(catalog, features, weights, fit_rows, transfer, progress)
         if labels is None:

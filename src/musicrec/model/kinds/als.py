@@ -1,0 +1,77 @@
+"""The collaborative baseline: implicit's alternating least squares on listening data.
+
+Tracks that appear together in playlists (or in one listener's plays) get similar
+factors. Only tracks in the training interactions have factors, so this kind recommends
+those alone and cannot place a new song: it is the yardstick the hybrid kind is
+measured against, not a default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from musicrec.data.interactions import UserItems
+from musicrec.features.collaborative import CollaborativeBlock
+from musicrec.model.kinds.base import ModelKind, training_interactions
+from musicrec.model.kinds.original import OriginalKind
+from musicrec.model.kinds.registry import register
+from musicrec.progress import Progress
+
+#: Settings chosen on a validation split of the default catalog's training playlists
+#: (docs/evaluation.md).
+FACTORS = 64
+REGULARIZATION = 0.05
+ITERATIONS = 15
+BM25_K1, BM25_B = 100.0, 0.8
+
+
+def fit_als(interactions: UserItems, progress: Progress, *, factors: int = FACTORS,
+            regularization: float = REGULARIZATION, iterations: int = ITERATIONS,
+            seed: int = 0) -> np.ndarray:
+    """Item factors (n_tracks, factors) from BM25-weighted interactions; tracks without
+    interactions get zero rows."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+    from threadpoolctl import threadpool_limits
+
+    from musicrec.threads import active_thread_count
+
+    weighted = bm25_weight(interactions.matrix.astype(np.float32), K1=BM25_K1, B=BM25_B)
+    model = AlternatingLeastSquares(factors=factors, regularization=regularization,
+                                    iterations=iterations, num_threads=active_thread_count(),
+                                    random_state=seed)
+
+    def step(iteration: int, elapsed: float, loss: float) -> None:
+        progress.count("ALS iterations", iteration + 1, iterations)
+
+    with threadpool_limits(limits=1, user_api="blas"):  # implicit runs its own threads
+        model.fit(weighted.tocsr(), show_progress=False, callback=step)
+    item_factors = np.asarray(model.item_factors, dtype=np.float32)
+    item_factors[np.diff(interactions.matrix.tocsc().indptr) == 0] = 0.0
+    return item_factors
+
+
+def warm_block(method: str, share: float, catalog, factors: np.ndarray, **options
+               ) -> CollaborativeBlock:
+    """A block holding the factors of the tracks that have any."""
+    warm = np.flatnonzero(np.linalg.norm(factors, axis=1) > 0)
+    ids = catalog.column("track_id")[warm].astype(str)
+    return CollaborativeBlock(method, share, ids, factors[warm], **options)
+
+
+@register
+class AlsKind(ModelKind):
+    name = "als"
+    summary = "collaborative baseline: ALS on playlists or plays (warm tracks only)"
+
+    def fit(self, catalog, *, features=None, weights=None, labels=None, fit_rows=None,
+            transfer=None, interactions=None, progress):
+        data = training_interactions(catalog, labels, interactions, self.name)
+        space = OriginalKind().fit(catalog, features=features, weights=weights,
+                                   fit_rows=fit_rows, progress=progress)
+        progress.say(f"Learning ALS factors from {data.n_pairs:,} interactions of "
+                     f"{data.n_users:,} playlists or listeners")
+        factors = fit_als(data, progress)
+        block = warm_block(self.name, 1.0, catalog, factors, warm_only=True,
+                           details={"users": data.n_users, "interactions": data.n_pairs})
+        return space.with_collaborative(block)
