@@ -34,6 +34,10 @@ def build(
     weight: Annotated[list[str] | None, typer.Option(
         "--weight", help="FEATURE=WEIGHT to make a feature count more or less. Repeatable.",
         show_default=False)] = None,
+    listens: Annotated[str | None, typer.Option(
+        "--listens", help="Imported listening data (musicrec import-listens) that the "
+        "hybrid, als and lightfm models learn from (default: the dataset's playlists).",
+        show_default=False)] = None,
     *,
     where: ModelChoice,
 ) -> None:
@@ -44,7 +48,7 @@ def build(
         built = build_dataset_model(
             where.dataset, data_dir=where.data_dir, cache_dir=where.cache_dir,
             features=split_features(features), weights=parse_weights(weight),
-            kind=where.kind, progress=reporter.progress(),
+            kind=where.kind, listens=listens, progress=reporter.progress(),
         )
     style = "" if built.space.style is None else " plus learned style"
     stderr().print(
@@ -99,6 +103,45 @@ def import_(
         f"Imported {len(model.catalog):,} tracks as '{name}'. "
         f"Try: musicrec recommend --dataset {name} \"<a title from the file>\""
     ))
+
+
+@app.command("import-listens")
+def import_listens(
+    file: Annotated[Path, typer.Argument(
+        help="A listening-data file: the Kaggle spotify_dataset.csv, a ListenBrainz dump "
+        "(JSON lines), Last.fm HetRec's user_artists.dat (or its folder), or any CSV with "
+        "--map.")],
+    name: Annotated[str, typer.Option("--name", help="Name to keep it under; build with "
+                                      "--listens NAME.")],
+    format_: Annotated[str | None, typer.Option(
+        "--format", help="spotify-playlists, listenbrainz, lastfm-hetrec or mapped "
+        "(default: told from the file).", show_default=False)] = None,
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="FIELD=COLUMN for any CSV: user=, title=, artist=, and optionally "
+        "weight=, time=, track_id=. Repeatable.", show_default=False)] = None,
+    dataset: Annotated[str, typer.Option(
+        "--dataset", "-d", help="The catalog whose tracks the items are matched to.")
+    ] = "spotify_songs",
+    data_dir: DataDir = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Import playlists or listening history, matched to a catalog's tracks."""
+    from musicrec.workspace import import_listens as run_import
+
+    with Reporter() as reporter:
+        listens = run_import(file, name, format=format_,
+                             mapping=parse_pairs(map_, "--map", allow_empty=True),
+                             dataset=dataset, data_dir=data_dir, cache_dir=cache_dir,
+                             progress=reporter.progress())
+    err = stderr()
+    for line in listens.report.summary():
+        err.print(plain(line))
+    if listens.artist_level:
+        err.print(plain(f"Kept as '{name}'. Its items are artists, not songs: the track "
+                        "models cannot learn from it."))
+    else:
+        err.print(plain(f"Kept as '{name}'. Try: musicrec build --dataset {dataset} --model "
+                        f"hybrid --listens {name}"))
 
 
 @app.command()

@@ -50,7 +50,9 @@ Kind = Annotated[
     str,
     typer.Option("--model", "-m", help="How vectors are made. style: audio features plus "
                  "learned genre and playlist style (the default); original: the seed method, "
-                 "audio features only."),
+                 "audio features only; hybrid: style plus what playlists or plays put "
+                 "together (ALS); als: playlists or plays only; lightfm: LightFM on them "
+                 "(the hybrid extra)."),
 ]
 
 

@@ -4,6 +4,6 @@
 canonical table and its importers (one module per format) turn files into it.
 """
 
-from musicrec.data.interactions.matrix import UserItems
+from musicrec.data.interactions.matrix import UserItems, user_items
 
-__all__ = ["UserItems"]
+__all__ = ["UserItems", "user_items"]

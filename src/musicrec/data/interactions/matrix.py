@@ -20,6 +20,8 @@ class UserItems:
 
     matrix: sp.csr_matrix  # (n_users, n_tracks) float32, summed weights
     users: list[str]
+    #: where the data came from, for the model's description
+    source: str = "the catalog's playlists"
 
     @classmethod
     def from_groups(cls, groups: Mapping[str, np.ndarray], n_tracks: int) -> UserItems:
@@ -66,4 +68,22 @@ class UserItems:
         """Only these users (in this order)."""
         position = {u: i for i, u in enumerate(self.users)}
         chosen = [position[u] for u in users]
-        return UserItems(self.matrix[chosen], list(users))
+        return UserItems(self.matrix[chosen], list(users), self.source)
+
+
+def user_items(listens, catalog) -> UserItems:
+    """The events of ``listens`` whose items matched ``catalog`` tracks, as a matrix
+    (weights add up per user and track)."""
+    from musicrec.data.interactions.matching import catalog_rows
+
+    rows = catalog_rows(listens, catalog)
+    events = listens.events
+    item_rows = rows[events["item"].to_numpy()]
+    keep = item_rows >= 0
+    users = events["user"].to_numpy()[keep]
+    used, codes = np.unique(users, return_inverse=True)
+    names = listens.users["user"].to_numpy(dtype=object)[used].tolist()
+    out = UserItems.from_pairs(codes, item_rows[keep], events["weight"].to_numpy()[keep],
+                               [str(n) for n in names], len(catalog))
+    out.source = str(listens.report.path)
+    return out

@@ -100,6 +100,6 @@ class HybridKind(ModelKind):
         factors = fit_als(data, progress)
         block: CollaborativeBlock = warm_block(
             self.name, share, catalog, factors,
-            details={"users": data.n_users, "interactions": data.n_pairs,
+            details={"source": data.source, "users": data.n_users, "interactions": data.n_pairs,
                      "validation": table})
         return space.with_collaborative(block)
