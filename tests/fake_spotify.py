@@ -153,6 +153,24 @@ def make_app(state: FakeState) -> FastAPI:
         return JSONResponse({"id": playlist_id, "external_urls": {
             "spotify": f"https://open.spotify.com/playlist/{playlist_id}"}}, status_code=201)
 
+    @app.get("/v1/playlists/{playlist_id}/items")
+    def playlist_items(playlist_id: str, request: Request, limit: int = 2, offset: int = 0):
+        """Pages of two items, as Spotify pages its lists (100 at a time)."""
+        if not authorised(request):
+            return unauthorised()
+        if playlist_id not in state.playlists:
+            return JSONResponse({"error": {"status": 404, "message": "Not found"}},
+                                status_code=404)
+        uris = state.playlists[playlist_id]["items"]
+        page = uris[offset: offset + limit]
+        items = [{"track": state.tracks.get(u.split(":")[-1],
+                                            track_object(u.split(":")[-1]))} for u in page]
+        more = offset + limit < len(uris)
+        base = str(request.base_url).rstrip("/")
+        return {"items": items, "total": len(uris), "next": (
+            f"{base}/v1/playlists/{playlist_id}/items?offset={offset + limit}&limit={limit}"
+            if more else None)}
+
     @app.post("/v1/playlists/{playlist_id}/items")
     async def add_items(playlist_id: str, request: Request):
         if not authorised(request, user=True):

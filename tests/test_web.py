@@ -178,3 +178,28 @@ def test_negatives_weights_errors_and_a_narrow_screen(page, tmp_path):
     title_box = page.locator("#map text.xtitle").bounding_box()
     assert legend_box and title_box and not _overlap(legend_box, title_box)
     page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+
+
+def test_extend_a_playlist_in_the_browser(page, tmp_path):
+    """Upload a playlist file, then paste one: results, notices, seeds on the map."""
+    path = tmp_path / "mine.csv"
+    path.write_text("Track Name,Artist Name(s)\nbad guy,Billie Eilish\n"
+                    "Shape of You,Ed Sheeran\nSong Nobody Wrote,Nobody Known\n")
+    page.click("#playlist-box summary")
+    assert not page.is_enabled("#extend")
+    page.set_input_files("#playlist-file", str(path))
+    page.click("#extend")
+    page.wait_for_selector("#results li.result")
+    assert page.locator("#results li.result").count() == 10
+    notices = page.inner_text("#notices")
+    assert "2 of the 3 tracks of mine.csv" in notices and "Song Nobody Wrote" in notices
+    names = page.inner_text("#results").lower()
+    assert "shape of you" not in names and "bad guy" not in names
+    page.wait_for_function("document.getElementById('map').data && "
+                           "document.getElementById('map').data[2].x.length === 2")
+    page.set_input_files("#playlist-file", [])
+    page.fill("#playlist-text", "title,artist\nSong Nobody Wrote,Nobody Known\n")
+    page.click("#extend")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "none of the 1 tracks" in page.inner_text("#error")
+    assert page.locator("#results li").count() == 0

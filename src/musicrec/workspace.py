@@ -100,6 +100,10 @@ def build_dataset_model(
     catalog = Catalog.from_import(result)
     interactions = None
     if listens is not None:
+        if not getattr(get_kind(kind), "collaborative", False):
+            raise InvalidArgumentError(
+                f"the '{kind}' model does not learn from listening data; --listens is for "
+                "the hybrid, als and lightfm models (--model hybrid)")
         interactions = listening_matrix(listens, catalog, dataset, cache_dir, progress)
     progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
     return build_model(

@@ -32,6 +32,7 @@ from musicrec.api.schemas import (
     MapOut,
     MapRowsIn,
     MapRowsOut,
+    PlaylistIn,
     RecommendationOut,
     RecommendIn,
     SearchHitOut,
@@ -198,6 +199,20 @@ def create_app(rec: Recommender) -> FastAPI:
             _filters(body.filters), body.k, body.artist_cap, body.diversity,
             body.same_cluster,
         )))
+
+    @app.post("/recommend/playlist", response_model=RecommendationOut, responses=ERRORS,
+              tags=["recommend"])
+    async def extend_playlist(body: PlaylistIn) -> dict:
+        """Tracks to add to a playlist you have (its file's text): its tracks found in the
+        catalog are the seeds, none of them comes back, the notices say which were not
+        found."""
+        from musicrec.playlists import parse_playlist
+
+        entries = parse_playlist(body.text, body.name, body.format)
+        return _recommendation(rec.extend_playlist(
+            entries, k=body.k, name=body.name, negatives=[_seed(s) for s in body.negatives],
+            filters=_filters(body.filters), artist_cap=body.artist_cap,
+            diversity=body.diversity, same_cluster=body.same_cluster))
 
     @app.get("/map", response_model=MapOut, tags=["explore"])
     def map_() -> dict:

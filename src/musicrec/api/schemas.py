@@ -7,7 +7,7 @@ characters, and only the known filter names are accepted (anything else is a 422
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +64,25 @@ class RecommendIn(Strict):
     diversity: float = Field(DEFAULTS["diversity"], ge=LIMITS["diversity"][0],
                              le=LIMITS["diversity"][1], description="0: by similarity alone; "
                              "higher values trade similarity for variety (MMR lambda = 1 - this)")
+    same_cluster: bool = False
+
+
+class PlaylistIn(Strict):
+    """A playlist the user has, as the text of its file, to extend."""
+
+    text: str = Field(min_length=1, max_length=1 << 20,
+                      description="the file's text: M3U8, JSPF or CSV with title and artist")
+    name: str = Field("playlist", min_length=1, max_length=MAX_TEXT,
+                      description="its file name (the extension tells the format)")
+    format: Literal["m3u8", "jspf", "csv"] | None = Field(
+        None, description="the format, when the name does not tell it")
+    negatives: list[SeedLike] = Field(default_factory=list, max_length=MAX_SEEDS)
+    k: int = Field(int(DEFAULTS["k"]), ge=LIMITS["k"][0], le=LIMITS["k"][1])
+    filters: FiltersIn | None = None
+    artist_cap: int = Field(int(DEFAULTS["artist_cap"]), ge=LIMITS["artist_cap"][0],
+                            le=LIMITS["artist_cap"][1])
+    diversity: float = Field(DEFAULTS["diversity"], ge=LIMITS["diversity"][0],
+                             le=LIMITS["diversity"][1])
     same_cluster: bool = False
 
 

@@ -199,12 +199,19 @@ def evaluate(
     diversity: Annotated[float, typer.Option(
         "--diversity", help="Ask the models with this diversity, as 'recommend "
         "--diversity' does.")] = DEFAULTS["diversity"],
+    listens: Annotated[str | None, typer.Option(
+        "--listens", help="Judge on imported artist-level listening data instead (Last.fm "
+        "HetRec): held-out users' artists, ALS against content.", show_default=False)] = None,
     *,
     where: ModelChoice,
 ) -> None:
     """Measure recommendation quality against baselines on seeded, documented splits."""
     from rich.console import Console
     from rich.table import Table
+
+    if listens is not None:
+        _evaluate_artists(listens, seed, json_out, where)
+        return
 
     from musicrec.evaluation.harness import EvaluationSettings
     from musicrec.evaluation.harness import evaluate as run_evaluation
@@ -243,3 +250,44 @@ def evaluate(
     if plot_out is not None:
         plot(result, plot_out)
         stderr().print(f"Wrote {plot_out}")
+
+
+def _evaluate_artists(name: str, seed: int, json_out: Path | None, where: ModelChoice) -> None:
+    """``evaluate --listens NAME``: the artist-level task (evaluation/artists.py)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from musicrec.data.interactions.store import read_listens_named
+    from musicrec.errors import InvalidArgumentError
+    from musicrec.evaluation.artists import artist_task, evaluate_artists
+    from musicrec.io import atomic_write, check_output
+    from musicrec.workspace import default_cache_dir, ensure_model
+
+    if json_out is not None:
+        check_output(json_out)
+    with Reporter() as reporter:
+        listens = read_listens_named(where.cache_dir or default_cache_dir(), name)
+        if not listens.artist_level:
+            raise InvalidArgumentError(
+                f"'{name}' holds songs, not artists: --listens judges artist-level data "
+                "(Last.fm HetRec); songs are judged by the continuation task")
+        model = ensure_model(where.dataset, data_dir=where.data_dir, cache_dir=where.cache_dir,
+                             kind=where.kind, progress=reporter.progress())
+        task = artist_task(listens, model.catalog, model.vectors)
+        scores, sizes = evaluate_artists(task, seed, progress=reporter.progress())
+    table = Table(title=f"Artist task: held-out users' artists ({name}, content from the "
+                        f"'{where.kind}' model)", title_justify="left")
+    columns = ("r_precision", "ndcg@100", "recall@100")
+    for column in ("method", *columns):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, values in scores.items():
+        table.add_row(method, *(f"{values[c]:.4f}" for c in columns))
+    console = Console()
+    console.print(table)
+    console.print(f"[dim]seed {seed}: " + ", ".join(
+        f"{k.replace('_', ' ')} {v:,}" for k, v in sizes.items())
+        + f"; hybrid share {scores['hybrid']['share']:.1f}[/dim]")
+    if json_out is not None:
+        atomic_write(json_out, json.dumps({"listens": name, "seed": seed, "sizes": sizes,
+                                           "scores": scores}, indent=2) + "\n")
+        stderr().print(f"Wrote {json_out}")

@@ -79,6 +79,11 @@ def recommend(
     features_file: Annotated[Path | None, typer.Option(
         "--features-file", help="CSV/Parquet with track_id and audio features, for Spotify "
         "seeds outside the catalog.", show_default=False)] = None,
+    playlist: Annotated[str | None, typer.Option(
+        "--playlist", help="Extend a playlist you have: an .m3u8, .jspf or .csv file (any "
+        "CSV with title and artist columns), or a Spotify playlist link (needs "
+        "SPOTIFY_CLIENT_ID/SECRET). Its tracks are the seeds; none of them comes back.",
+        show_default=False)] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = (
         OutputFormat.table),
     *,
@@ -91,12 +96,16 @@ def recommend(
     from musicrec.recommend.seeds import Seed, parse_seed
 
     all_seeds = [Seed(s) for s in (seeds or [])] + [parse_seed(s) for s in (seed or [])]
-    if not all_seeds:
+    if playlist is not None and all_seeds:
+        raise InvalidArgumentError("give seed songs or --playlist, not both")
+    if not all_seeds and playlist is None:
         raise InvalidArgumentError(
             "give at least one seed song, e.g. musicrec recommend \"Blinding Lights\""
         )
+    spotify = spotify_settings()
+    entries = _playlist_entries(playlist, spotify) if playlist is not None else None
     request = RecommendRequest(
-        all_seeds,
+        all_seeds or ["placeholder"],
         negatives=[Seed(s) for s in (negative or [])],
         filters=Filters(
             year=parse_range(year, "--year") if year is not None else None,
@@ -115,14 +124,21 @@ def recommend(
         from musicrec.io import check_output
 
         export_format = export.format_of(check_output(export_to))
-    spotify = spotify_settings()
     if to_spotify is not None:
         spotify.require("--to-spotify")
     rec = where.open(spotify=spotify, features_file=features_file)
-    result = rec.recommend(request)
+    if entries is not None:
+        result = rec.extend_playlist(
+            entries, k=k, name=playlist, negatives=request.negatives, filters=request.filters,
+            artist_cap=artist_cap, diversity=diversity, same_cluster=same_cluster)
+    else:
+        result = rec.recommend(request)
     if not result.results:
         from musicrec.errors import NoResultsError
 
+        unknown = [n for n in result.notices if "model learned from" in n]
+        if unknown:  # a collaborative model that knows none of the seeds
+            raise NoResultsError(unknown[0])
         raise NoResultsError(
             "no track passed the filters: loosen --year, --popularity, --duration, "
             "--genre or --exclude-genre, or drop --same-cluster")
@@ -140,6 +156,22 @@ def recommend(
         made = save_playlist(spotify, to_spotify, ids)
         err.print(f"Created the private Spotify playlist '{to_spotify}' with {made.added} "
                   f"tracks: {made.url or made.playlist_id}")
+
+
+def _playlist_entries(playlist: str, spotify):
+    """The entries of ``--playlist``: a Spotify playlist link, else a file."""
+    from musicrec.playlists import PlaylistEntry, read_playlist_file
+
+    if "spotify.com/playlist/" in playlist or playlist.startswith("spotify:playlist:"):
+        from musicrec.spotify.client import SpotifyClient
+
+        spotify.require("--playlist with a Spotify link")
+        tracks = SpotifyClient(spotify).playlist_tracks(playlist)
+        if not tracks:
+            raise InvalidArgumentError(f"the Spotify playlist {playlist} holds no track")
+        return [PlaylistEntry(t["name"], (t["artists"] or [None])[0], t["track_id"])
+                for t in tracks]
+    return read_playlist_file(Path(playlist))
 
 
 def _print_results(result, output: OutputFormat) -> None:

@@ -47,9 +47,12 @@ def build_model(
         if threads < usable_cores() and fixed_thread_count() is None:
             progress.say(f"Other programs keep cores busy: building with {threads} "
                          f"thread{'s' if threads > 1 else ''}")
+        # listening data goes only to kinds given some (a kind written before it existed
+        # need not take it)
+        extra = {} if interactions is None else {"interactions": interactions}
         space = get_kind(kind).fit(catalog, features=features, weights=weights,
                                    labels=labels, fit_rows=fit_rows, transfer=transfer,
-                                   interactions=interactions, progress=progress)
+                                   progress=progress, **extra)
         vectors = space.transform(catalog.tracks)
         built_index = build_index(vectors, index, progress)
         songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits

@@ -27,6 +27,7 @@ from musicrec.recommend.seeds import (
 
 if TYPE_CHECKING:
     from musicrec.model.store import Model
+    from musicrec.playlists import PlaylistEntry
 
 #: How strongly a negative seed pushes the query away (Rocchio's gamma).
 NEGATIVE_STRENGTH = 0.5
@@ -199,6 +200,58 @@ class Recommender:
                 raise InvalidArgumentError("give either a RecommendRequest or options")
             return self.recommend_batch([seeds])[0]
         return self.recommend_batch([RecommendRequest(seeds, k=k, **options)])[0]
+
+    def extend_playlist(self, entries: Sequence[PlaylistEntry], k: int = 10,
+                        name: str = "the playlist", **options) -> Recommendation:
+        """Tracks to add to a playlist the user has (see :mod:`musicrec.playlists`).
+
+        Its entries are matched to the catalog by id, else by folded title and artist
+        (or as a version of a catalog song), else, for a title without an artist, as a
+        seed text; every matched track is a seed, and no track of the playlist (nor a
+        version of one) comes back. The answer's notices say how many matched and which
+        did not. ``options`` are the other request fields (``filters``, ``artist_cap``,
+        ...).
+        """
+        from musicrec.data.text import fold
+        from musicrec.recommend.request import RecommendRequest
+
+        ids = self.catalog.column("track_id")
+        matched: list[str] = []
+        missed: list[str] = []
+        for entry in entries:
+            row = self.catalog.index_of(entry.track_id) if entry.track_id else None
+            if row is None and entry.title and entry.artist:
+                row, _ = self._title_artist.find(entry.title, fold(entry.artist))
+            if row is None and entry.title and not entry.artist:
+                try:
+                    found = self.catalog.match_text(entry.title)
+                    row = found.rows[0] if found.how != "fuzzy" else None
+                except MusicrecError:
+                    row = None
+            if row is None:
+                missed.append(entry.label)
+            else:
+                matched.append(str(ids[row]))
+        matched = list(dict.fromkeys(matched))
+        if not matched:
+            raise UnknownTrackError(
+                name, reason=f"none of the {len(entries):,} tracks of {name} is in the "
+                f"catalog (first: {', '.join(missed[:3])})")
+        answer = self.recommend(RecommendRequest(matched, k=k, **options))
+        notes = [f"{len(entries) - len(missed):,} of the {len(entries):,} tracks of {name} "
+                 "are in the catalog and were used as seeds"]
+        if missed:
+            shown = "; ".join(missed[:5]) + (f"; and {len(missed) - 5:,} more"
+                                             if len(missed) > 5 else "")
+            notes.append(f"not in the catalog: {shown}")
+        answer.notices[:0] = notes
+        return answer
+
+    @cached_property
+    def _title_artist(self):
+        from musicrec.data.interactions.matching import TitleArtistIndex
+
+        return TitleArtistIndex(self.catalog)
 
     def similar(self, track_id: str, k: int = 10, **options) -> Recommendation:
         """Tracks similar to one catalog track, by id."""

@@ -28,8 +28,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "diversity": (0.0, 1.0),  # 0: by similarity alone
 }
 DEFAULTS: dict[str, float] = {"k": 10, "artist_cap": 2, "diversity": 0.0}
-#: At most this many seeds, and this many negative seeds, in one request.
+#: At most this many seeds given as text, and this many negative seeds, in one request
+#: (text may need fuzzy matching); seeds given as track ids (a playlist being extended)
+#: are cheap to resolve, and up to MAX_ID_SEEDS are taken.
 MAX_SEEDS = 100
+MAX_ID_SEEDS = 2_000
 
 
 def _no_filters() -> Filters:
@@ -39,13 +42,16 @@ def _no_filters() -> Filters:
 
 
 def _seeds(values: Sequence[SeedLike] | SeedLike, what: str) -> tuple[Seed, ...]:
-    from musicrec.recommend.seeds import Seed, as_seed
+    from musicrec.recommend.seeds import Seed, as_seed, is_track_id
 
     if isinstance(values, str | Seed):
         values = [values]
     seeds = tuple(as_seed(v) for v in values)
-    if len(seeds) > MAX_SEEDS:
-        raise InvalidArgumentError(f"at most {MAX_SEEDS} {what} (got {len(seeds)})")
+    if len(seeds) > MAX_SEEDS and (
+            len(seeds) > MAX_ID_SEEDS or not all(is_track_id(s.query) for s in seeds)):
+        raise InvalidArgumentError(
+            f"at most {MAX_SEEDS} {what} (got {len(seeds)}; up to {MAX_ID_SEEDS:,} when all "
+            "are track ids)")
     return seeds
 
 

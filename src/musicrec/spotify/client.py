@@ -154,6 +154,37 @@ class SpotifyClient:
         items = (raw.get("tracks") or {}).get("items") or []
         return canonical_track(items[0]) if items else None
 
+    def playlist_tracks(self, playlist: str) -> list[dict]:
+        """Canonical metadata of a Spotify playlist's tracks (link, URI or id), in order;
+        episodes and local files are left out."""
+        from spotipy.exceptions import SpotifyException
+
+        client = self.app()
+        what = f"Reading the Spotify playlist {playlist}"
+
+        def first():
+            try:
+                return client.playlist_items(playlist, additional_types=("track",))
+            except SpotifyException as exc:
+                if exc.http_status in (403, 404):
+                    raise SpotifyError(
+                        f"{what}: Spotify answered HTTP {exc.http_status}. An app can read "
+                        "public playlists only; since November 2024 not Spotify's own "
+                        "editorial or algorithmic ones either. Export the playlist to a file "
+                        "and give that instead") from None
+                raise
+
+        page = self.call(what, first)
+        entries: list[dict] = []
+        while page:
+            entries += page.get("items") or []
+            if not page.get("next"):
+                break
+            page = self.call(what, lambda p=page: client.next(p))
+        tracks = [e.get("item") or e.get("track") for e in entries if isinstance(e, dict)]
+        return [canonical_track(t) for t in tracks
+                if isinstance(t, dict) and t.get("id") and t.get("type", "track") == "track"]
+
     def audio_features(self, track_ids: Sequence[str]) -> list[dict | None]:
         """Audio features per id (None where Spotify has none).
 

@@ -1,7 +1,7 @@
 // musicrec web page: plain JavaScript over the REST API (no build step).
 "use strict";
 
-const state = { seeds: [], results: [], map: null, active: -1 };
+const state = { seeds: [], results: [], map: null, active: -1, playlistSeeds: [] };
 const $ = (id) => document.getElementById(id);
 // Rough ranges for drawing a feature's value as a bar (0 to 1).
 const RANGES = { tempo: [40, 220], loudness: [-40, 0], duration_ms: [60000, 480000],
@@ -148,25 +148,53 @@ function range(minId, maxId) {
   return { min: min === "" ? null : Number(min), max: max === "" ? null : Number(max) };
 }
 
-async function recommend() {
-  showError("");
+function options() {
   const filters = {};
   const year = range("year-min", "year-max"); if (year) filters.year = year;
   const pop = range("pop-min", "pop-max"); if (pop) filters.popularity = pop;
   if ($("explicit").value) filters.explicit = $("explicit").value === "true";
   if ($("genre").value) filters.genres = [$("genre").value];
+  return { k: Number($("k").value), diversity: Number($("diversity").value), filters,
+    same_cluster: $("same-cluster").checked };
+}
+
+async function recommend() {
   const body = {
     seeds: state.seeds.filter((s) => !s.negative).map((s) => ({ query: s.track_id, weight: s.weight })),
     negatives: state.seeds.filter((s) => s.negative).map((s) => ({ query: s.track_id, weight: s.weight })),
-    k: Number($("k").value), diversity: Number($("diversity").value), filters,
-    same_cluster: $("same-cluster").checked,
+    ...options(),
   };
-  $("go").disabled = true;
-  $("go").textContent = "Finding songs…";
+  state.playlistSeeds = [];
+  await ask("/recommend", body, $("go"), "Recommend");
+}
+
+// a playlist the user has: its file's text goes to /recommend/playlist
+async function playlistText() {
+  const file = $("playlist-file").files[0];
+  if (file) return { text: await file.text(), name: file.name };
+  return { text: $("playlist-text").value, name: "pasted playlist" };
+}
+
+function onPlaylistInput() {
+  $("extend").disabled = !($("playlist-file").files.length || $("playlist-text").value.trim());
+}
+
+async function extendPlaylist() {
+  const given = await playlistText();
+  if (!given.text.trim()) { showError("The playlist is empty."); return; }
+  await ask("/recommend/playlist", { ...given, ...options() }, $("extend"),
+    "Extend this playlist", (result) => { state.playlistSeeds = result.seeds; });
+}
+
+async function ask(path, body, button, label, also) {
+  showError("");
+  button.disabled = true;
+  button.textContent = "Finding songs…";
   try {
-    const result = await (await api("/recommend", { method: "POST",
+    const result = await (await api(path, { method: "POST",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
     state.results = result.results;
+    if (also) also(result);
     renderResults(result);
     drawMap();
   } catch (err) {
@@ -177,8 +205,9 @@ async function recommend() {
     drawMap();
     showError(err.message);
   } finally {
-    $("go").textContent = "Recommend";
+    button.textContent = label;
     renderBasket();
+    onPlaylistInput();
   }
 }
 
@@ -290,7 +319,8 @@ async function drawMap() {
   let seeds, negatives, results;
   try {
     [seeds, negatives, results] = await Promise.all([
-      mapRows(want(state.seeds.filter((s) => !s.negative))),
+      mapRows(want(state.playlistSeeds.length ? state.playlistSeeds
+        : state.seeds.filter((s) => !s.negative))),
       mapRows(want(state.seeds.filter((s) => s.negative))), mapRows(want(state.results))]);
   } catch (_) { seeds = negatives = results = []; }
   if (drawing !== state.drawing) return;
@@ -317,6 +347,9 @@ async function start() {
   $("search").addEventListener("keydown", onSearchKey);
   $("search").addEventListener("blur", () => setTimeout(closeSuggestions, 150));
   $("go").addEventListener("click", recommend);
+  $("extend").addEventListener("click", extendPlaylist);
+  $("playlist-file").addEventListener("change", onPlaylistInput);
+  $("playlist-text").addEventListener("input", onPlaylistInput);
   $("diversity").addEventListener("input", (e) => {
     const v = Number(e.target.value);
     const text = v === 0 ? "none" : v <= 0.3 ? "a little" : "a lot";

@@ -21,32 +21,44 @@ from musicrec.data.interactions.table import Listens
 from musicrec.data.text import base_title, fold
 
 
-def _catalog_keys(catalog: Catalog) -> tuple[dict[str, int], dict[str, int], set[str]]:
-    """title|artist -> row (every credited artist), version key -> row, folded artists;
-    the most popular row first when several share a key."""
-    order = np.argsort(-np.nan_to_num(catalog.numeric("popularity"), nan=-1.0), kind="stable")
-    titles = catalog.tracks["title_key"].astype(object).to_numpy()
-    versions = catalog.tracks["version_key"].astype(object).to_numpy()
-    artists = catalog.column("artists")
-    exact: dict[str, int] = {}
-    version: dict[str, int] = {}
-    names: set[str] = set()
-    for row in order.tolist():
-        credited = [fold(a) for a in artists[row]] if artists[row] is not None else []
-        names.update(credited)
-        if isinstance(titles[row], str):
-            for a in credited:
-                exact.setdefault(f"{titles[row]}|{a}", row)
-        if isinstance(versions[row], str):
-            version.setdefault(versions[row], row)
-    return exact, version, names
+class TitleArtistIndex:
+    """A catalog's tracks by folded title and artist, and by version key (the most
+    popular track first where several share a key)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        order = np.argsort(-np.nan_to_num(catalog.numeric("popularity"), nan=-1.0),
+                           kind="stable")
+        titles = catalog.tracks["title_key"].astype(object).to_numpy()
+        versions = catalog.tracks["version_key"].astype(object).to_numpy()
+        artists = catalog.column("artists")
+        self.exact: dict[str, int] = {}
+        self.version: dict[str, int] = {}
+        self.artists: set[str] = set()
+        for row in order.tolist():
+            credited = [fold(a) for a in artists[row]] if artists[row] is not None else []
+            self.artists.update(credited)
+            if isinstance(titles[row], str):
+                for a in credited:
+                    self.exact.setdefault(f"{titles[row]}|{a}", row)
+            if isinstance(versions[row], str):
+                self.version.setdefault(versions[row], row)
+
+    def find(self, title: str, folded_artist: str) -> tuple[int | None, int]:
+        """(row, how) of a title by an artist (folded): how is 2 for title and artist, 3
+        for a version of the song, 0 when none."""
+        row = self.exact.get(f"{fold(title)}|{folded_artist}")
+        if row is not None:
+            return row, 2
+        row = self.version.get(f"{base_title(title)}|{folded_artist}")
+        return (row, 3) if row is not None else (None, 0)
 
 
 def match_to_catalog(listens: Listens, catalog: Catalog, dataset: str) -> Listens:
     """Fill ``items.track_id`` with the catalog tracks the items are (see the module doc)
     and the report's match counts; returns ``listens``."""
     items, report = listens.items, listens.report
-    exact, version, names = _catalog_keys(catalog)
+    index = TitleArtistIndex(catalog)
+    names = index.artists
     track_ids = catalog.column("track_id")
     folded_artists: dict[str, str] = {}
     matched = np.full(len(items), -1, dtype=np.int64)
@@ -73,13 +85,9 @@ def match_to_catalog(listens: Listens, catalog: Catalog, dataset: str) -> Listen
             continue
         if not title:
             continue
-        row = exact.get(f"{fold(title)}|{a}")
-        if row is None:
-            row = version.get(f"{base_title(title)}|{a}")
-            if row is not None:
-                matched[i], how[i] = row, 3
-        else:
-            matched[i], how[i] = row, 2
+        row, found = index.find(title, a)
+        if row is not None:
+            matched[i], how[i] = row, found
     ids = pd.array([track_ids[r] if r >= 0 else None for r in matched.tolist()],
                    dtype="string")
     items["track_id"] = ids

@@ -37,14 +37,14 @@ def fit_als(interactions: UserItems, progress: Progress, *, factors: int = FACTO
     from musicrec.threads import active_thread_count
 
     weighted = bm25_weight(interactions.matrix.astype(np.float32), K1=BM25_K1, B=BM25_B)
-    model = AlternatingLeastSquares(factors=factors, regularization=regularization,
-                                    iterations=iterations, num_threads=active_thread_count(),
-                                    random_state=seed)
 
     def step(iteration: int, elapsed: float, loss: float) -> None:
         progress.count("ALS iterations", iteration + 1, iterations)
 
     with threadpool_limits(limits=1, user_api="blas"):  # implicit runs its own threads
+        model = AlternatingLeastSquares(factors=factors, regularization=regularization,
+                                        iterations=iterations,
+                                        num_threads=active_thread_count(), random_state=seed)
         model.fit(weighted.tocsr(), show_progress=False, callback=step)
     item_factors = np.asarray(model.item_factors, dtype=np.float32)
     item_factors[np.diff(interactions.matrix.tocsc().indptr) == 0] = 0.0
@@ -61,6 +61,7 @@ def warm_block(method: str, share: float, catalog, factors: np.ndarray, **option
 
 @register
 class AlsKind(ModelKind):
+    collaborative = True
     name = "als"
     summary = "collaborative baseline: ALS on playlists or plays (warm tracks only)"
 

@@ -31,6 +31,8 @@ class ModelKind(ABC):
     name: ClassVar[str] = ""
     #: One line for help texts.
     summary: ClassVar[str] = ""
+    #: Whether it learns from listening data (``build --listens``).
+    collaborative: ClassVar[bool] = False
 
     @abstractmethod
     def fit(

@@ -54,7 +54,7 @@ def choose_share(content: np.ndarray, catalog, interactions: UserItems, progress
     the tracks the training part knows (warm) and among the others (cold), each ranked
     within its own kind, so that knowing which tracks are new cannot steer the choice.
     """
-    from musicrec.evaluation.splits import playlist_split
+    from musicrec.data.interactions.holdout import playlist_split
 
     split = playlist_split(interactions.groups(), VALIDATION_SHARE, MIN_TRACKS, seed)
     if not split.test:
@@ -82,6 +82,7 @@ def choose_share(content: np.ndarray, catalog, interactions: UserItems, progress
 
 @register
 class HybridKind(ModelKind):
+    collaborative = True
     name = "hybrid"
     summary = "style model fused with ALS factors from playlists or plays"
 

@@ -44,6 +44,7 @@ def load_lightfm():
 
 @register
 class LightfmKind(ModelKind):
+    collaborative = True
     name = "lightfm"
     summary = "LightFM (WARP) on playlists or plays, tracks described by the style model"
 
