@@ -111,7 +111,7 @@ def _jspf(text: str, name: str) -> list[PlaylistEntry]:
         tracks = json.loads(text)["playlist"]["track"]
         if not isinstance(tracks, list):
             raise TypeError("'track' is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise DataFileError(name, f"is not a JSPF playlist ({exc})") from None
     entries = []
     for track in tracks:
@@ -127,12 +127,19 @@ def _jspf(text: str, name: str) -> list[PlaylistEntry]:
 
 
 def _csv(text: str, name: str) -> list[PlaylistEntry]:
+    try:
+        return _csv_rows(text, name)
+    except csv.Error as exc:
+        raise DataFileError(name, f"cannot be read as CSV ({exc})") from None
+
+
+def _csv_rows(text: str, name: str) -> list[PlaylistEntry]:
     sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
     fields = {f.strip().casefold(): f for f in reader.fieldnames or []}
 
     def column(names) -> str | None:
