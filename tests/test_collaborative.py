@@ -70,6 +70,11 @@ def test_hybrid_falls_back_to_content_for_new_tracks(tmp_path, catalog, held_out
     assert np.allclose(again.space.transform(catalog.tracks)[rows], vectors[rows], atol=1e-5)
     answer = Recommender(again).recommend([str(catalog.column("track_id")[cold[0]])], k=10)
     assert len(answer.results) == 10
+    from musicrec.workspace import describe_model
+
+    info = dict(describe_model(Recommender(again)))
+    assert f"share of the similarity {block.share:.1f}" in info["listening data"]
+    assert "placed by content alone" in info["listening data"]
 
 
 @pytest.mark.slow

@@ -121,3 +121,17 @@ def test_import_interrupted_keeps_the_model_it_would_replace(workspace, data_dir
     assert code == 130, err
     assert sorted(p.name for p in (cache / "models").iterdir()) == ["mine", "spotify_songs"]
     assert load_model(cache / "models" / "mine").manifest["created"] == before["created"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "step"), [("hybrid", "Choosing the share"),
+                                            ("lightfm", "Learning LightFM embeddings")])
+def test_collaborative_build_interrupted_leaves_nothing(workspace, kind, step):
+    """implicit's ALS and LightFM's epochs run in native code: Ctrl-C still ends the
+    build with 130, and no half-built model or staging folder is left."""
+    cache, env = workspace
+    before = json.loads((cache / "models" / "spotify_songs" / "manifest.json").read_text())
+    code, err = _interrupt(["build", "--model", kind], step, env, delay=0.3)
+    assert code == 130, err
+    assert "Traceback" not in err and "Built model" not in err
+    _untouched(cache, before)

@@ -455,11 +455,32 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
          f"(most common: {', '.join(catalog.genre_names[:8])})"),
         ("features", ", ".join(space.features_)),
         ("style", _style_text(space, model.kind)),
+        ("listening data", _collaborative_text(space)),
         ("index", index.name + ("" if width is None else
                                 f" ({width} neighbours per track, for one-track queries)")),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
         ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
     ]
+
+
+def _collaborative_text(space) -> str:
+    """What ``info`` says of the factors learned from listening data."""
+    block = getattr(space, "collab_", None)
+    if block is None:
+        return "-"
+    d = block.details
+    text = (f"{block.method} factors ({block.dims} dimensions) of {len(block.track_ids):,} "
+            f"tracks, learned from {d.get('interactions', 0):,} interactions of "
+            f"{d.get('users', 0):,} playlists or listeners ({d.get('source', '?')})")
+    if block.warm_only:
+        return text + "; recommends only those tracks"
+    if block.projection is not None:
+        return text + "; other tracks are placed through their style vector"
+    chosen = d.get("validation", {}).get(f"{block.share:.1f}", {})
+    return (text + f"; share of the similarity {block.share:.1f}, chosen on held-out "
+            f"playlists (validation R-precision {chosen.get('warm', float('nan')):.4f} on "
+            f"known tracks, {chosen.get('cold', float('nan')):.4f} on new ones); tracks "
+            "without interactions are placed by content alone")
 
 
 def _style_text(space, kind: str) -> str:
