@@ -2,9 +2,9 @@
 
 Generates a file in the exact ``spotify_dataset.csv`` format (quoted header with spaces,
 every field quoted) of ``--rows`` rows (default 12.9M, about 1.2 GB like the real one):
-15,918 users, 157,504 playlists, 2.9M distinct songs of 290,000 artists drawn with a
-Zipf-like skew, a fifth of the plays on songs of the default catalog (so matching has
-work to do), and one row in a thousand broken (an extra field or a stray quote). The
+15,918 users, 157,504 playlists, songs of 290,000 artists: a fifth of the rows on
+songs of the default catalog (so matching has work to do), two fifths uniform over 2.9M
+songs, two fifths Zipf-skewed (a head of hits), and one row in a thousand broken (an extra field or a stray quote). The
 file is SYNTHETIC (made here, never shipped as data; the real one needs a Kaggle login).
 
 Then, each in a fresh process, side by side in one run:
@@ -60,8 +60,10 @@ def generate(path: Path, rows: int, data_dir: Path, seed: int = 0) -> None:
         for start in range(0, rows, CHUNK):
             n = min(CHUNK, rows - start)
             playlist = np.sort(rng.integers(0, PLAYLISTS, n))
-            song = np.where(rng.random(n) < 0.2, rng.integers(0, n_real, n),
-                            np.minimum(rng.zipf(1.3, n) - 1 + n_real, SONGS - 1))
+            draw = rng.random(n)
+            song = np.where(draw < 0.2, rng.integers(0, n_real, n), np.where(
+                draw < 0.6, rng.integers(n_real, SONGS, n),
+                np.minimum(rng.zipf(1.3, n) - 1 + n_real, SONGS - 1)))
             song = rng.permutation(song)
             parts = [pc.take(users, pa.array(playlist_user[playlist])),
                      pc.take(artists, pa.array(song)), pc.take(titles, pa.array(song)),

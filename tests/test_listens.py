@@ -32,7 +32,8 @@ def test_kaggle_playlists_file_counts_bad_rows_and_matches(catalog):
     report = listens.report
     assert report.rows_read == 8
     assert report.skipped == {"5 fields instead of 4": 1, "no artist or track name": 1}
-    assert report.examples[0][0] == 7  # the file's line of the row with an extra field
+    assert report.examples[0][0] == 6  # the file's line of the row with an extra field
+    assert report.fixed == {"a stray quote inside a field (kept as written)": 1}
     assert report.events == 6 and report.users == 2 and report.items == 6
     frame = listens.to_frame()
     assert set(frame["user"]) == {"9cc0cfd4d7d7885102480dd99e7a90d6 / HARD ROCK 2010",
@@ -43,8 +44,9 @@ def test_kaggle_playlists_file_counts_bad_rows_and_matches(catalog):
     assert list(matched["track_id"]) == [shape, shape]
     assert report.matched_by == {"title and artist": 1, "version of the song": 1}
     assert report.match_rate == pytest.approx(2 / 6)
-    # unmatched items stay, with their title and artist
+    # unmatched items stay, with their title and artist; a stray quote stays in its field
     assert "7 Years Too Late" in set(frame["title"])
+    assert 'Bad "quote" Artist' in set(frame["artist"])
     assert frame.loc[frame["title"] == "7 Years Too Late", "track_id"].isna().all()
 
 
@@ -206,3 +208,17 @@ def test_build_and_recommend_from_imported_listens(capsys, monkeypatch):
     code = run(["recommend", "--model", "als", "Blinding Lights"])
     out, err = capsys.readouterr()
     assert code != 0 and "none of the seeds is in the listening data" in err
+
+
+def test_a_stray_quote_never_swallows_the_next_line(tmp_path):
+    path = tmp_path / "spotify_dataset.csv"
+    path.write_text('"user_id", "artistname", "trackname", "playlistname"\n'
+                    '"u1","B","T","pl"" stray\n'
+                    '"u2","C","Song ""Q""","pl2"\r\n'
+                    '"u3","D","x\n'
+                    '"u4","A","Title "Live" Version","pl"\n')
+    listens = read_listens(path)
+    frame = listens.to_frame()
+    assert list(frame["title"]) == ['Song "Q"', 'Title "Live" Version']
+    assert [e[0] for e in listens.report.examples] == [2, 4]
+    assert listens.report.skipped == {"not a quoted line": 2}

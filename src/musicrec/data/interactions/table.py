@@ -74,7 +74,7 @@ class ListenReport:
         for reason, count in self.skipped.most_common():
             lines.append(f"  skipped {count:,} rows: {reason}")
         for reason, count in self.fixed.most_common():
-            lines.append(f"  {count:,} cells replaced: {reason}")
+            lines.append(f"  {count:,} cells: {reason}")
         for line, reason, text in self.examples:
             where = f"line {line}" if line is not None else "a row"
             lines.append(f"    {where}: {text!r} ({reason})")
@@ -129,7 +129,7 @@ class ListenBuilder:
         self._users: dict[str, int] = {}
         self._items: dict[str, int] = {}
         self._item_parts: list[pa.Table] = []
-        self._codes: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._codes: list[tuple] = []  # per chunk: user, item codes, weights, times
 
     def add(self, users: pa.Array, titles: pa.Array, artists: pa.Array,
             source_ids: pa.Array | None = None, weights: np.ndarray | None = None,
@@ -151,37 +151,48 @@ class ListenBuilder:
             self._item_parts.append(pa.table({
                 "title": pc.take(titles, take), "artist": pc.take(artists, take),
                 "source_id": pc.take(ids, take)}))
-        w = (np.ones(n, dtype=np.float32) if weights is None
-             else np.asarray(weights, dtype=np.float32))
-        t = np.full(n, np.nan) if times is None else np.asarray(times, dtype=np.float64)
-        self._codes.append((user_codes, item_codes, w, t))
+        w = None if weights is None else np.asarray(weights, dtype=np.float32)
+        t = None if times is None else np.asarray(times, dtype=np.float64)
+        self._codes.append((user_codes, item_codes, w, t))  # None: all 1 / all unknown
         self.report.events += n
 
     def finish(self) -> Listens:
         """The table of everything added."""
-        if self._codes:
-            user, item, weight, time = (np.concatenate(parts)
-                                        for parts in zip(*self._codes, strict=True))
+        chunks, self._codes = self._codes, []
+        sizes = [len(c[0]) for c in chunks]
+        n = sum(sizes)
+
+        def joined(i: int, dtype, fill) -> np.ndarray:
+            out = np.empty(n, dtype=dtype)
+            at = 0
+            for chunk, size in zip(chunks, sizes, strict=True):
+                out[at: at + size] = fill if chunk[i] is None else chunk[i]
+                at += size
+            return out
+
+        user, item = joined(0, np.int32, 0), joined(1, np.int32, 0)
+        weight = joined(2, np.float32, 1.0)
+        if any(c[3] is not None for c in chunks):
+            seconds = joined(3, np.float64, np.nan)
+            unknown = np.isnan(seconds)
+            seconds[unknown] = 0
+            time = pd.arrays.IntegerArray(seconds.astype(np.int64), unknown)
         else:
-            user = item = np.zeros(0, np.int32)
-            weight, time = np.zeros(0, np.float32), np.zeros(0)
-        self._codes.clear()
-        events = pd.DataFrame({
-            "user": user.astype(np.int32), "item": item.astype(np.int32),
-            "weight": weight.astype(np.float32),
-            "time": pd.array(np.where(np.isnan(time), 0, time).astype(np.int64),
-                             dtype="Int64"),
-        })
-        events.loc[np.isnan(time), "time"] = pd.NA
+            time = pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, dtype=bool))
+        chunks.clear()
+        events = pd.DataFrame({"user": user, "item": item, "weight": weight, "time": time},
+                              copy=False)
         users = pd.DataFrame({"user": pd.array(list(self._users), dtype="string")})
+        self._users, self._items = {}, {}
         if self._item_parts:
-            items = pa.concat_tables(self._item_parts).to_pandas(types_mapper=pd.ArrowDtype)
-            items = items.astype("string")
+            table, self._item_parts = pa.concat_tables(self._item_parts), []
+            items = pd.DataFrame({c: pd.array(table.column(c).to_pylist(), dtype="string")
+                                  for c in ("title", "artist", "source_id")})
+            del table
         else:
             items = pd.DataFrame({c: pd.Series(dtype="string")
                                   for c in ("title", "artist", "source_id")})
         items["track_id"] = pd.Series(pd.NA, index=items.index, dtype="string")
-        self._users, self._items = {}, {}
         self.report.users, self.report.items = len(users), len(items)
         return Listens(events, users, items, self.report)
 
@@ -193,6 +204,6 @@ def _encode(values: pa.Array, codes: dict[str, int]) -> np.ndarray:
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
     local = encoded.dictionary.to_pylist()
-    mapping = np.fromiter((codes.setdefault(v, len(codes)) for v in local), np.int64,
+    mapping = np.fromiter((codes.setdefault(v, len(codes)) for v in local), np.int32,
                           len(local))
     return mapping[encoded.indices.to_numpy(zero_copy_only=False)]
