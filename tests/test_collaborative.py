@@ -44,6 +44,9 @@ def test_als_recommends_warm_tracks_only(tmp_path, catalog, held_out):
     assert len(answer.results) == 20
     cold_ids = set(ids[cold])
     assert not cold_ids & {r.track_id for r in answer.results}
+    # the reason is what listening data says, not a sound it cannot measure
+    assert all(r.reasons[0].kind == "listening" and r.why.startswith("often with your songs")
+               for r in answer.results)
     nothing = rec.recommend([str(ids[cold[0]])], k=5)
     assert nothing.results == [] and "learned from" in nothing.notices[-1]
 

@@ -148,9 +148,18 @@ class Explainer:
         return out
 
 
+def listening_reason(cosine: float) -> Reason:
+    """Listening data put the track near the seeds: people who played or collected them
+    played or collected it (the cosine of the learned factors)."""
+    return Reason("listening", round(cosine, 4), 1.0,
+                  f"often with your songs in playlists or plays (factors {cosine:.2f})",
+                  "listening")
+
+
 def why_text(reasons: list[Reason], score: float) -> str:
-    """The one-line explanation shown to users: how it sounds alike, then context."""
-    sound = "; ".join(r.text for r in reasons if r.kind == "sound")
-    context = "; ".join(r.text for r in reasons if r.kind != "sound")
+    """The one-line explanation shown to users: what listening data says, how it sounds
+    alike, then context."""
+    sound = "; ".join(r.text for r in reasons if r.kind in ("listening", "sound"))
+    context = "; ".join(r.text for r in reasons if r.kind == "context")
     text = sound or f"close on the overall feature profile (cosine {score:.2f})"
     return f"{text} (also {context})" if context else text

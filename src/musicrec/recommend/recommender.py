@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 NEGATIVE_STRENGTH = 0.5
 #: Candidates fetched before reranking: at least this many, or 10 per track asked for.
 MIN_POOL = 100
+#: A result's factors this close to the seeds' (cosine) earn the listening reason.
+LISTENING_REASON = 0.3
 
 
 class _Query(NamedTuple):
@@ -444,6 +446,8 @@ class Recommender:
         reasons = self._explainer.explain(
             query[:d], self.vectors[rows, :d], self._raw[rows], profile
         )
+        if self.space.collab_ is not None:
+            self._listening_reasons(rows, query, reasons)
         rows = rows.tolist()
         clusters = self._cluster_labels
         return [  # Result's fields after rank are the catalog's record fields, in order
@@ -453,6 +457,25 @@ class Recommender:
                     strict=True), 1
             )
         ]
+
+    def _listening_reasons(self, rows: np.ndarray, query: np.ndarray, reasons) -> None:
+        """A reason first where listening data put the track near the seeds: the cosine
+        of its factors to the seeds' (always for a purely collaborative model)."""
+        from musicrec.recommend.explain import listening_reason
+
+        block = self.space.collab_
+        start = self.space.dims_ - block.dims
+        q = query[start:]
+        qn = float(np.linalg.norm(q))
+        if qn == 0:
+            return
+        factors = self.vectors[rows, start:]
+        norms = np.linalg.norm(factors, axis=1)
+        cosine = np.divide(factors @ q, norms * qn, out=np.zeros(len(rows)), where=norms > 0)
+        floor = -1.0 if block.warm_only else LISTENING_REASON
+        for i, value in enumerate(cosine.tolist()):
+            if norms[i] > 0 and value >= floor:
+                reasons[i].insert(0, listening_reason(value))
 
     @cached_property
     def _cluster_labels(self) -> list[int]:

@@ -18,7 +18,9 @@ class Reason:
     value: float
     seed_value: float
     text: str
-    kind: str = "sound"  # "sound": how it sounds alike; "context": era, popularity, length
+    #: "sound": how it sounds alike; "listening": listening data put it near the seeds;
+    #: "context": era, popularity, length
+    kind: str = "sound"
 
 
 @dataclass(slots=True)

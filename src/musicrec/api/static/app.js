@@ -246,14 +246,15 @@ function renderResults(result) {
     r.reasons.forEach((reason) => {
       const row = document.createElement("div");
       // how it sounds alike first; era, popularity and length only place it ("also")
-      row.className = reason.kind === "sound" ? "reason" : "reason context";
-      row.title = reason.kind === "sound" ? reason.text : `also ${reason.text} (context, not sound)`;
+      const main = reason.kind !== "context";  // sound, or what listening data says
+      row.className = main ? "reason" : "reason context";
+      row.title = main ? reason.text : `also ${reason.text} (context, not sound)`;
       row.innerHTML = `<span class="feature"></span>
         <span class="bars"><span class="bar track" style="width:${(bar(reason.feature, reason.value) * 100).toFixed(0)}%"></span>
         <span class="bar seeds" style="width:${(bar(reason.feature, reason.seed_value) * 100).toFixed(0)}%"></span></span>
         <span class="text"></span>`;
       row.querySelector(".feature").textContent =
-        (reason.kind === "sound" ? "" : "also ") + reason.feature.replace("_ms", "");
+        (main ? "" : "also ") + reason.feature.replace("_ms", "");
       row.querySelector(".text").textContent = reason.text.replace(/^\S+ /, "");
       why.appendChild(row);
     });
