@@ -72,12 +72,15 @@ class EvaluationResult:
     warm: dict[str, dict[str, float]] = field(default_factory=dict)
     cold: dict[str, dict[str, float]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
+    #: per task and method, what a build chose on its own (a hybrid's factor share)
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "settings": self.settings.to_dict(), "sizes": self.sizes,
             "genre": self.genre, "continuation": self.continuation,
             "continuation_warm": self.warm, "continuation_cold": self.cold,
+            "models": self.models,
         }
 
 
@@ -133,6 +136,7 @@ def evaluate_genre(
     for method in methods:
         progress.say(f"genre task: fitting {method.name}")
         method.fit(catalog, split.train, labels)
+        _note_details(method, "genre", progress)
         lists = method.recommend([np.array([q]) for q in queries], max(settings.ks), allowed,
                                  exclude)
         out[method.name] = {m.name: m.score(lists, judge) for m in measures}
@@ -201,6 +205,7 @@ def evaluate_continuation(
     for method in methods:
         progress.say(f"continuation task: fitting {method.name}")
         method.fit(catalog, everything, labels)
+        _note_details(method, "continuation", progress)
         lists = method.recommend(seed_sets, settings.continuation_length, allowed, seed_sets)
         out[method.name] = {m.name: m.score(lists, judge) for m in measures}
         for name, part in slices.items():
@@ -216,6 +221,15 @@ def evaluate_continuation(
              **{f"{name}_playlists": len(s.playlists) for name, s in slices.items()},
              **{f"{name}_tracks": int(s.pool.sum()) for name, s in slices.items()}}
     return out, sizes, by_slice
+
+
+def _note_details(method: Method, task: str, progress: Progress) -> None:
+    """Say what a build chose on its own (kept on the method for the report)."""
+    details = getattr(method, "details_", None)
+    if details and "factor_share" in details:
+        progress.say(f"{task} task: {method.name} chose factor share "
+                     f"{details['factor_share']:.1f} on its validation playlists")
+    method.chosen_ = {**getattr(method, "chosen_", {}), task: details or {}}
 
 
 def evaluate(
@@ -245,4 +259,5 @@ def evaluate(
         for method in methods:
             getattr(method, "close", lambda: None)()
     result.sizes = {**genre_sizes, **cont_sizes}
+    result.models = {m.name: m.chosen_ for m in methods if any(getattr(m, "chosen_", {}).values())}
     return result

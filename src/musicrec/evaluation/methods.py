@@ -101,6 +101,12 @@ class ModelMethod(Method):
                             labels=labels.restricted(train_rows), fit_rows=train_rows,
                             dataset="evaluation", progress=self.progress)
         self.recommender_ = Recommender(model)
+        collab = model.space.collab_
+        #: what the build chose that the report should show (a hybrid's factor share)
+        self.details_ = {} if collab is None else {
+            "factor_share": collab.share,
+            "validation": collab.details.get("validation", {}),
+        }
         return self
 
     def recommend(self, seed_sets, k, allowed, exclude):
