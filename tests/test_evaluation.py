@@ -141,6 +141,15 @@ def test_evaluation_is_deterministic_and_baselines_behave(catalog):
     # popularity shows the same few tracks to everyone
     assert genre["popularity"]["coverage@10"] < 0.02 < genre["original"]["coverage@10"]
     assert first.sizes["queries"] == 150 and first.sizes["test_playlists"] == 92
+    # the slices: every hidden track is warm or cold, each slice ranked among its own kind
+    sizes = first.sizes
+    assert sizes["warm_hidden_tracks"] + sizes["cold_hidden_tracks"] == sizes["hidden_tracks"]
+    assert sizes["warm_tracks"] + sizes["cold_tracks"] == len(catalog)
+    assert 0 < sizes["warm_playlists"] <= 92 and sizes["cold_playlists"] <= 92
+    assert set(first.warm) == set(first.cold) == {"random", "popularity", "original"}
+    # among new tracks only, content ranks far better than among all (the closed world)
+    assert first.cold["original"]["r_precision"] > cont["original"]["r_precision"]
+    assert first.warm["original"]["r_precision"] > first.warm["random"]["r_precision"]
     other = evaluate(catalog, [ModelMethod("original")], EvaluationSettings(seed=4, queries=150))
     assert other.genre["original"] != genre["original"]
 
