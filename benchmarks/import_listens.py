@@ -1,11 +1,12 @@
 """Importing listening data at the size of the Kaggle "Spotify Playlists" file.
 
 Generates a file in the exact ``spotify_dataset.csv`` format (quoted header with spaces,
-every field quoted) of ``--rows`` rows (default 12.9M, about 1.2 GB like the real one):
+every field quoted) of ``--rows`` rows (default 12.9M, like the real one):
 15,918 users, 157,504 playlists, songs of 290,000 artists: a fifth of the rows on
 songs of the default catalog (so matching has work to do), two fifths uniform over 2.9M
-songs, two fifths Zipf-skewed (a head of hits), and one row in a thousand broken (an extra field or a stray quote). The
-file is SYNTHETIC (made here, never shipped as data; the real one needs a Kaggle login).
+songs, two fifths Zipf-skewed (a head of hits), and one row in a thousand broken (an
+extra field or a stray quote; 1.08 GB). The file is SYNTHETIC (made here, never shipped
+as data; the real one needs a Kaggle login).
 
 Then, each in a fresh process, side by side in one run:
 

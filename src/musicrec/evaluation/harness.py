@@ -226,7 +226,7 @@ def evaluate_continuation(
 def _note_details(method: Method, task: str, progress: Progress) -> None:
     """Say what a build chose on its own (kept on the method for the report)."""
     details = getattr(method, "details_", None)
-    if details and "factor_share" in details:
+    if details and details.get("validation"):  # chosen, not fixed (als, lightfm: 1.0)
         progress.say(f"{task} task: {method.name} chose factor share "
                      f"{details['factor_share']:.1f} on its validation playlists")
     method.chosen_ = {**getattr(method, "chosen_", {}), task: details or {}}
