@@ -200,6 +200,9 @@ def test_build_and_recommend_from_imported_listens(capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "3 (user, track) pairs of 2 users or playlists on 2 tracks" in err
+    code = run(["info", "--model", "als"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "listening data 'plays'" in out  # kept for a rebuild, too
     code = run(["recommend", "--model", "als", "bad guy - Billie Eilish", "--format", "json",
                 "--artist-cap", "0"])
     out, err = capsys.readouterr()

@@ -134,7 +134,7 @@ def listening_matrix(name: str, catalog: Catalog, dataset: str, cache_dir: Path 
     progress.say(f"Listening data '{name}': {matrix.n_pairs:,} (user, track) pairs of "
                  f"{matrix.n_users:,} users or playlists on {len(matrix.warm_rows()):,} "
                  f"tracks of '{dataset}'")
-    matrix.source = f"listening data '{name}'"
+    matrix.source, matrix.name = f"listening data '{name}'", name
     return matrix
 
 
@@ -243,8 +243,10 @@ def ensure_model(
         if not sources_match(manifest, current):
             progress.say(f"The data for '{dataset}' changed: rebuilding the model")
             old = load_model(directory, verify=False).space  # keep the configured features
+            listens = (old.collab_.details.get("listens") if old.collab_ is not None
+                       else None)  # and the listening data it learned from
             return build_dataset_model(dataset, features=old.features, weights=old.weights,
-                                       **options)
+                                       listens=listens, **options)
     return load_model(directory)
 
 

@@ -22,6 +22,8 @@ class UserItems:
     users: list[str]
     #: where the data came from, for the model's description
     source: str = "the catalog's playlists"
+    #: the imported listening data's name (None: the catalog's own playlists)
+    name: str | None = None
 
     @classmethod
     def from_groups(cls, groups: Mapping[str, np.ndarray], n_tracks: int) -> UserItems:
@@ -46,6 +48,11 @@ class UserItems:
         matrix.sum_duplicates()
         return cls(matrix, list(users))
 
+    def describe(self) -> dict:
+        """Where the data came from and its size, as a model keeps it."""
+        return {"source": self.source, "listens": self.name, "users": self.n_users,
+                "interactions": self.n_pairs}
+
     @property
     def n_users(self) -> int:
         return self.matrix.shape[0]
@@ -68,7 +75,7 @@ class UserItems:
         """Only these users (in this order)."""
         position = {u: i for i, u in enumerate(self.users)}
         chosen = [position[u] for u in users]
-        return UserItems(self.matrix[chosen], list(users), self.source)
+        return UserItems(self.matrix[chosen], list(users), self.source, self.name)
 
 
 def user_items(listens, catalog) -> UserItems:

@@ -74,6 +74,5 @@ class AlsKind(ModelKind):
                      f"{data.n_users:,} playlists or listeners")
         factors = fit_als(data, progress)
         block = warm_block(self.name, 1.0, catalog, factors, warm_only=True,
-                           details={"source": data.source, "users": data.n_users,
-                                    "interactions": data.n_pairs})
+                           details=data.describe())
         return space.with_collaborative(block)

@@ -101,6 +101,5 @@ class HybridKind(ModelKind):
         factors = fit_als(data, progress)
         block: CollaborativeBlock = warm_block(
             self.name, share, catalog, factors,
-            details={"source": data.source, "users": data.n_users, "interactions": data.n_pairs,
-                     "validation": table})
+            details={**data.describe(), "validation": table})
         return space.with_collaborative(block)

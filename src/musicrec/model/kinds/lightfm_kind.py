@@ -65,8 +65,7 @@ class LightfmKind(ModelKind):
         ids = catalog.column("track_id")[warm].astype(str)
         block = CollaborativeBlock(
             self.name, 1.0, ids, own, projection=projection,
-            details={"source": data.source, "users": data.n_users, "interactions": data.n_pairs,
-                     "components": COMPONENTS, "epochs": EPOCHS})
+            details={**data.describe(), "components": COMPONENTS, "epochs": EPOCHS})
         return space.with_collaborative(block)
 
 
