@@ -156,3 +156,40 @@ def test_transferred_style_saves_loads_and_embeds_alike(model, tmp_path):
     again = space.transform(loaded.catalog.tracks)
     assert np.allclose(again, np.asarray(loaded.vectors), atol=1e-6)
     assert space.dims_ == len(space.features_) + model.space.style_model_.dims_
+
+
+LARGE = FIXTURES / "large_tables"
+
+
+def test_the_large_public_tables_import_as_they_are(capsys):
+    """Rows written by hand in the exact formats of the Kaggle "Spotify 1.2M songs"
+    tracks_features.csv and the 114k "Spotify Tracks Dataset" dataset.csv: no mapping
+    needed, list literals and ';'-joined artists parsed, a track listed once per genre
+    kept once with all its genres."""
+    million = read_mapped(LARGE / "tracks_features.csv", {})
+    tracks = million.tracks.set_index("track_id")
+    assert len(tracks) == 3 and million.report.problems == 0
+    bomb = tracks.loc["0O1Idt1wy9AN7JhHdCFALM"]
+    assert bomb["name"] == "Calm Like a Bomb, Live"
+    assert list(bomb["artists"]) == ["Rage Against The Machine", "Zack de la Rocha"]
+    assert bomb["year"] == 1999 and bomb["release_date"] == "1999-11-02"
+    assert bool(tracks.loc["1wsRitfRRtWyEapl0q22o8", "explicit"])
+    assert tracks.loc["7lmeHLHBe4nmXzuXc0HDjk", "instrumentalness"] == pytest.approx(1.09e-05)
+    small = read_mapped(LARGE / "dataset.csv", {})
+    tracks = small.tracks.set_index("track_id")
+    assert len(tracks) == 3
+    assert list(tracks.loc["5SuOikwiRyPMVoIQDJUgSV", "genres"]) == ["acoustic", "j-pop"]
+    assert list(tracks.loc["1iJBSr7s7jYXzM8EZcbK5b", "artists"]) == ["Ingrid Michaelson",
+                                                                     "ZAYN"]
+    assert tracks.loc["4qPNDBW1i3p13qLCt0Ki3A", "album"] == "Ghost (Acoustic)"
+    assert small.report.columns["name"] == ("track_name", "by name")
+    code = run(["import", str(LARGE / "dataset.csv"), "--name", "tracks114k", "--model",
+                "original"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "keep the genres of all their rows" in err
+    code = run(["recommend", "--dataset", "tracks114k", "--model", "original", "Comedy",
+                "-k", "2", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert {r["name"] for r in json.loads(out)} == {"Ghost - Acoustic", "To Begin Again"}

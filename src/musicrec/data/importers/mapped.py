@@ -41,7 +41,10 @@ from musicrec.data.schema import (
 from musicrec.errors import DataFileError, InvalidArgumentError
 
 ALIASES = {"title": "name", "artist": "artists", "id": "track_id", "genre": "genres",
-           "duration": "duration_ms"}
+           "duration": "duration_ms",
+           # the Kaggle "Spotify Tracks Dataset" (dataset.csv, 114k rows) names these so
+           "track_name": "name", "album_name": "album", "track_genre": "genres",
+           "artist_name": "artists"}
 NUMERIC = (*AUDIO_FEATURES, "year", "popularity", "duration_ms")
 FRACTIONS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
              "liveness", "valence")
@@ -292,7 +295,29 @@ def _unique_ids(frame: pd.DataFrame, rows: np.ndarray, report: ImportReport,
     report.skip("the same track id as an earlier row (the first is kept)",
                 int((repeated & ~made).sum()))
     report.skip("identical to an earlier row (the first is kept)", int(identical.sum()))
-    return frame.loc[~repeated]
+    kept = frame.loc[~repeated]
+    if "genres" in frame and (repeated & ~made).any():
+        kept = _joined_genres(frame, kept, report)
+    return kept
+
+
+def _joined_genres(frame: pd.DataFrame, kept: pd.DataFrame, report: ImportReport
+                   ) -> pd.DataFrame:
+    """The kept row of a repeated id gets the genres of all its rows (a table listing a
+    track once per genre, as the 114k "Spotify Tracks Dataset" does)."""
+    joined: dict[str, list[str]] = {}
+    for track_id, genres in zip(frame["track_id"], frame["genres"], strict=True):
+        if genres is not None and len(genres):
+            known = joined.setdefault(track_id, [])
+            known.extend(g for g in genres if g not in known)
+    merged = [joined.get(t, g) if g is not None or t in joined else None
+              for t, g in zip(kept["track_id"], kept["genres"], strict=True)]
+    changed = sum(1 for old, new in zip(kept["genres"], merged, strict=True)
+                  if (list(old) if old is not None else None) != new)
+    if changed:
+        report.note(f"{changed:,} tracks listed more than once keep the genres of all their "
+                    "rows")
+    return kept.assign(genres=merged)
 
 
 def _content_id(row: tuple) -> str:
