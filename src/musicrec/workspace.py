@@ -89,6 +89,7 @@ def build_dataset_model(
     weights: Mapping[str, float] | None = None,
     kind: str = DEFAULT_KIND,
     listens: str | None = None,
+    index: str | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Build the model of a registered or imported dataset into the cache; a
@@ -110,7 +111,7 @@ def build_dataset_model(
         catalog, target, kind, features=features, weights=weights,
         dataset=dataset, sources=result.sources, progress=progress,
         transfer=lambda: transfer_source(data_dir, cache_dir, progress),
-        interactions=interactions,
+        interactions=interactions, index=index,
     )
 
 

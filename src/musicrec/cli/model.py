@@ -38,6 +38,10 @@ def build(
         "--listens", help="Imported listening data (musicrec import-listens) that the "
         "hybrid, als and lightfm models learn from (default: the dataset's playlists).",
         show_default=False)] = None,
+    index: Annotated[str | None, typer.Option(
+        "--index", help="The nearest-neighbour index: neighbours (a table of each track's "
+        "nearest; the default up to 100,000 tracks), exact (a scan) or hnsw (an approximate "
+        "graph, faiss).", show_default=False)] = None,
     *,
     where: ModelChoice,
 ) -> None:
@@ -48,7 +52,7 @@ def build(
         built = build_dataset_model(
             where.dataset, data_dir=where.data_dir, cache_dir=where.cache_dir,
             features=split_features(features), weights=parse_weights(weight),
-            kind=where.kind, listens=listens, progress=reporter.progress(),
+            kind=where.kind, listens=listens, index=index, progress=reporter.progress(),
         )
     style = "" if built.space.style is None else " plus learned style"
     stderr().print(

@@ -15,6 +15,7 @@ import numpy as np
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 from musicrec.index.base import Index
 from musicrec.index.exact import ExactIndex
+from musicrec.index.hnsw import HnswIndex
 from musicrec.index.neighbours import MAX_TRACKS, NeighbourIndex
 from musicrec.io import atomic_write
 from musicrec.progress import Progress
@@ -33,6 +34,7 @@ def register(cls: type[Index]) -> type[Index]:
 
 register(ExactIndex)
 register(NeighbourIndex)
+register(HnswIndex)
 
 
 def backend(name: str) -> type[Index]:
