@@ -37,12 +37,13 @@ EXACT_BELOW, EXACT_SHARE = 20_000, 0.05
 _BATCH = 50_000  # rows added to the graph at a time (for the progress bar)
 
 
-def _faiss():
+def _faiss(threads: int | None = None):
+    """faiss, its OpenMP pool sized to ``threads`` (default: the build's free cores)."""
     import faiss
 
     from musicrec.threads import active_thread_count
 
-    faiss.omp_set_num_threads(active_thread_count())
+    faiss.omp_set_num_threads(threads or active_thread_count())
     return faiss
 
 
@@ -127,12 +128,12 @@ class HnswIndex(Index):
             fetch = min(n, fetch * 4)
 
     def save(self, directory: Path) -> dict[str, Any]:
-        _faiss().write_index(self.graph, str(directory / FILE))
+        _faiss(1).write_index(self.graph, str(directory / FILE))
         return {"files": [FILE], "neighbours": NEIGHBOURS, "build_effort": BUILD_EFFORT}
 
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> HnswIndex:
-        faiss = _faiss()
+        faiss = _faiss(1)  # a query walks the graph on one thread; no core count to measure
         try:
             graph = faiss.read_index(str(directory / FILE))
         except RuntimeError as exc:
