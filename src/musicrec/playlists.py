@@ -18,17 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from musicrec.data.ids import BARE_ID, spotify_track_id
+from musicrec.data.interactions.mapped import ALIASES  # a CSV's columns, as for listens
 from musicrec.errors import DataFileError, InvalidArgumentError
 
 #: The most entries a playlist may have, and its largest text.
 MAX_ENTRIES = 2_000
 MAX_BYTES = 1 << 20
 FORMATS = ("m3u8", "jspf", "csv")
-# usual names, in any case; "Track Name", "Artist Name(s)" and "Track URI" are Exportify's
-_TITLE_COLUMNS = ("title", "name", "track", "track_name", "trackname", "track name", "song")
-_ARTIST_COLUMNS = ("artist", "artists", "artist_name", "artistname", "artist name(s)",
-                   "artist name", "creator", "performer")
-_ID_COLUMNS = ("track_id", "id", "spotify_id", "uri", "url", "spotify_uri", "track uri")
 
 
 @dataclass(frozen=True)
@@ -145,8 +141,8 @@ def _csv_rows(text: str, name: str) -> list[PlaylistEntry]:
     def column(names) -> str | None:
         return next((fields[n] for n in names if n in fields), None)
 
-    title_col, artist_col, id_col = (column(_TITLE_COLUMNS), column(_ARTIST_COLUMNS),
-                                     column(_ID_COLUMNS))
+    title_col, artist_col, id_col = (column(ALIASES["title"]), column(ALIASES["artist"]),
+                                     column(ALIASES["track_id"]))
     if title_col is None and id_col is None:
         raise DataFileError(name, "needs a title (or name) column and an artist column, or a "
                                   f"track id column; its columns are "

@@ -26,14 +26,17 @@ from musicrec.errors import DataFileError, InvalidArgumentError
 from musicrec.progress import SILENT, Progress
 
 FIELDS = ("user", "title", "artist", "weight", "time", "track_id")
-ALIASES = {
+ALIASES = {  # usual names, in any case; "Track Name", "Artist Name(s)", "Track URI": Exportify
     "user": ("user", "user_id", "user_name", "username", "userid", "listener", "playlist",
              "playlist_id", "playlistname", "session_id"),
-    "title": ("title", "track", "track_name", "trackname", "name", "song", "song_name"),
-    "artist": ("artist", "artist_name", "artistname", "artists", "creator"),
+    "title": ("title", "track", "track_name", "trackname", "track name", "name", "song",
+              "song_name"),
+    "artist": ("artist", "artist_name", "artistname", "artists", "artist name(s)",
+               "artist name", "creator", "performer"),
     "weight": ("weight", "plays", "playcount", "play_count", "count", "listens"),
     "time": ("time", "timestamp", "listened_at", "played_at", "ts", "date"),
-    "track_id": ("track_id", "spotify_id", "id", "uri", "spotify_uri", "recording_mbid"),
+    "track_id": ("track_id", "spotify_id", "id", "uri", "spotify_uri", "track uri", "url",
+                 "recording_mbid"),
 }
 
 
