@@ -111,3 +111,18 @@ def replace_directory(staging: Path, directory: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_file(beside: str | Path, suffix: str = "") -> Iterator[Path]:
+    """A fresh temporary file name in the folder of ``beside`` (same file system, so it
+    can be renamed into place); whatever is still at that name is removed on exit."""
+    beside = Path(beside)
+    beside.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{beside.name}.", suffix=suffix,
+                                    dir=beside.parent)
+    os.close(handle)
+    try:
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)

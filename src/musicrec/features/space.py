@@ -225,22 +225,36 @@ class FeatureSpace:
             )
         return self._pipeline
 
-    def transform(self, tracks: pd.DataFrame, context: pd.DataFrame | None = None) -> np.ndarray:
+    def transform(self, tracks: pd.DataFrame, context: pd.DataFrame | None = None, *,
+                  progress: Progress | None = None, out: np.ndarray | None = None
+                  ) -> np.ndarray:
         """Unit-norm float32 vectors (n, dims_) for ``tracks``.
 
         With a style model, each track's style blocks take in its artist's other tracks
         among ``tracks`` and, for tracks added to a built catalog, among ``context`` (the
-        catalog), so an added track is embedded as if it had been in the catalog.
+        catalog), so an added track is embedded as if it had been in the catalog. Rows
+        are written in batches into ``out`` when given (a preallocated, possibly
+        memory-mapped (n, dims_) float32 array), which is returned.
         """
-        content = self._content(tracks, context)
+        if out is None:
+            out = np.empty((len(tracks), self.dims_), dtype=np.float32)
+        if out.shape != (len(tracks), self.dims_):
+            raise ValueError(f"out has shape {out.shape}, not {(len(tracks), self.dims_)}")
         if self.collab_ is None:
-            return content
-        return self.collab_.combine(content, tracks["track_id"].astype(str).tolist())
+            self._content(tracks, context, progress, out)
+            return out
+        content = self._content(tracks, context, progress,
+                                np.empty((len(tracks), self.content_dims_()), np.float32))
+        out[:] = self.collab_.combine(content, tracks["track_id"].astype(str).tolist())
+        return out
 
-    def _content(self, tracks: pd.DataFrame, context: pd.DataFrame | None) -> np.ndarray:
-        if self.style is None:
-            return normalize_rows(self.scaled(tracks))
+    def _content(self, tracks: pd.DataFrame, context: pd.DataFrame | None,
+                 progress: Progress | None, out: np.ndarray) -> np.ndarray:
         n = len(tracks)
+        if self.style is None:
+            for part in _batches(n):
+                out[part] = normalize_rows(self.scaled(tracks.iloc[part]))
+            return out
         if context is not None and len(context):
             keys = {primary_artist(a) for a in tracks["artists"]} - {None}
             same = np.fromiter(
@@ -251,8 +265,11 @@ class FeatureSpace:
         cues = text_cues(tracks["name"], tracks["album"])
         artists = primary_artist_codes(tracks["artists"])
         inputs = scaled if self.style_input_ is None else self.style_inputs(tracks)
-        blocks = self.style_model_.blocks(inputs, cues, artists)
-        return normalize_rows(combine(scaled, blocks, self.style)[:n])
+        blocks = self.style_model_.blocks(inputs, cues, artists, progress)
+        for part in _batches(n):
+            out[part] = normalize_rows(combine(
+                scaled[part], {name: b[part] for name, b in blocks.items()}, self.style))
+        return out
 
     def scaled(self, tracks: pd.DataFrame) -> np.ndarray:
         """Imputed, standardised, weighted values (n, d), before normalising."""
@@ -357,6 +374,11 @@ def _restore_pipeline(weights, median, mean, scale, var):
     scaler.mean_, scaler.scale_, scaler.var_ = mean.copy(), scale.copy(), var.copy()
     pipeline.named_steps["weight"].fit(np.zeros((1, len(weights))))
     return pipeline
+
+
+def _batches(n: int, size: int = 65_536):
+    """Consecutive row slices covering ``n`` rows."""
+    return [slice(start, min(n, start + size)) for start in range(0, n, size)]
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:

@@ -40,6 +40,8 @@ from musicrec.progress import SILENT, Progress
 
 #: Block weights, chosen on a validation split inside the training data (docs/evaluation.md).
 DEFAULT_BLOCK_WEIGHTS: dict[str, float] = {"genre": 0.5, "subgenre": 1.0, "playlist": 0.5}
+#: Rows predicted at a time when embedding (bounds memory; the default catalog is one batch).
+PREDICT_BATCH = 32_768
 #: Share of the artist's mean in each style block (chosen on validation, docs/evaluation.md).
 DEFAULT_ARTIST_SHARE = 0.5
 #: Most boosting rounds per classifier (early stopping usually ends sooner).
@@ -240,16 +242,27 @@ class StyleModel:
         return np.hstack([scaled, (cues - self.cue_mean_) / self.cue_scale_])
 
     def blocks(
-        self, scaled: np.ndarray, cues: np.ndarray, artists: np.ndarray | None = None
+        self, scaled: np.ndarray, cues: np.ndarray, artists: np.ndarray | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, np.ndarray]:
         """Each block's unit-length rows, before weighting; with ``artists`` (a primary
         artist code per row), blended with the artist's mean (see module doc)."""
         inputs = self._inputs(scaled, cues)
-        genre = self.genre_model_.predict_proba(inputs)
-        subgenre = self.subgenre_model_.predict_proba(inputs)
-        roots = np.sqrt(self.playlist_model_.predict_proba(inputs))
-        playlist = self.playlist_pca_.transform(roots)
-        own = {"genre": _unit(genre), "subgenre": _unit(subgenre), "playlist": _unit(playlist)}
+        n = len(inputs)
+        own = {"genre": np.empty((n, len(self.genre_names_))),
+               "subgenre": np.empty((n, len(self.subgenre_names_))),
+               "playlist": np.empty((n, int(self.playlist_pca_.n_components_)))}
+        # in batches: the playlist network's probabilities are one column per playlist,
+        # (n x 471) at once would be 3.8 GB for a million tracks
+        for start in range(0, n, PREDICT_BATCH):
+            part = slice(start, min(n, start + PREDICT_BATCH))
+            rows = inputs[part]
+            own["genre"][part] = _unit(self.genre_model_.predict_proba(rows))
+            own["subgenre"][part] = _unit(self.subgenre_model_.predict_proba(rows))
+            roots = np.sqrt(self.playlist_model_.predict_proba(rows))
+            own["playlist"][part] = _unit(self.playlist_pca_.transform(roots))
+            if n > PREDICT_BATCH:
+                (progress or SILENT).count("style predictions", part.stop, n)
         if artists is None:
             return own
         return with_artist_context(own, artists, self.config.artist_share)

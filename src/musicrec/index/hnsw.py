@@ -59,13 +59,13 @@ class HnswIndex(Index):
     @classmethod
     def build(cls, vectors: np.ndarray, progress: Progress | None = None) -> HnswIndex:
         faiss = _faiss()
-        data = np.ascontiguousarray(vectors, dtype=np.float32)
-        graph = faiss.IndexHNSWFlat(data.shape[1], NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        n = len(vectors)
+        graph = faiss.IndexHNSWFlat(vectors.shape[1], NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = BUILD_EFFORT
-        for start in range(0, len(data), _BATCH):
-            graph.add(data[start: start + _BATCH])
+        for start in range(0, n, _BATCH):  # a row-major copy of one batch at a time
+            graph.add(np.ascontiguousarray(vectors[start: start + _BATCH], dtype=np.float32))
             if progress is not None:
-                progress.count("HNSW graph", min(start + _BATCH, len(data)), len(data))
+                progress.count("HNSW graph", min(start + _BATCH, n), n)
         return cls(vectors, graph)
 
     def search(

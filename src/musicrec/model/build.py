@@ -12,6 +12,7 @@ from musicrec.data.catalog import Catalog
 from musicrec.data.interactions import UserItems
 from musicrec.data.labels import TrackLabels
 from musicrec.index import build_index
+from musicrec.io import scratch_file
 from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, save_model, source_fingerprint
@@ -53,12 +54,19 @@ def build_model(
         space = get_kind(kind).fit(catalog, features=features, weights=weights,
                                    labels=labels, fit_rows=fit_rows, transfer=transfer,
                                    progress=progress, **extra)
-        vectors = space.transform(catalog.tracks)
-        built_index = build_index(vectors, index, progress)
-        songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits
-        progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
-        clusters = model_clusters(catalog, space.features_)
-    return save_model(
-        directory, catalog, space, vectors, built_index, clusters, kind=kind, dataset=dataset,
-        sources=[source_fingerprint(p) for p in sources],
-    )
+        with scratch_file(directory, ".npy") as scratch:
+            # written in batches into a file that becomes the model's vectors.npy (column
+            # major, as the exact index reads it); memory holds a batch, not all of them
+            vectors = np.lib.format.open_memmap(scratch, mode="w+", dtype=np.float32,
+                                                shape=(len(catalog), space.dims_),
+                                                fortran_order=True)
+            progress.say(f"Embedding {len(catalog):,} tracks")
+            space.transform(catalog.tracks, progress=progress, out=vectors)
+            built_index = build_index(vectors, index, progress)
+            songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits
+            progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
+            clusters = model_clusters(catalog, space.features_)
+            return save_model(
+                directory, catalog, space, vectors, built_index, clusters, kind=kind,
+                dataset=dataset, sources=[source_fingerprint(p) for p in sources],
+            )

@@ -114,8 +114,7 @@ def save_model(
         catalog.interactions.to_parquet(staging / INTERACTIONS, index=False)
         if catalog.playlists is not None:
             catalog.playlists.to_parquet(staging / PLAYLISTS, index=False)
-        # column-major: the (d, n) transpose the index multiplies by is a free view
-        np.save(staging / VECTORS, np.asfortranarray(vectors), allow_pickle=False)
+        _write_vectors(staging / VECTORS, vectors)
         (staging / FEATURE_SPACE).write_text(json.dumps(space.to_dict(), indent=2))
         if space.style is not None:
             space.style_model_.save(staging / STYLE)
@@ -143,6 +142,35 @@ def save_model(
         }
         _write_manifest(staging, manifest)
     return load_model(directory)
+
+
+def _write_vectors(path: Path, vectors: np.ndarray) -> None:
+    """The vectors as .npy, column-major (the (d, n) transpose the exact index multiplies
+    by is then a free view). A column-major memory-mapped .npy (what the build writes)
+    is moved into place rather than copied."""
+    if _is_whole_npy(vectors):
+        vectors.flush()
+        os.replace(vectors.filename, path)
+        return
+    np.save(path, np.asfortranarray(vectors, dtype=np.float32), allow_pickle=False)
+
+
+def _is_whole_npy(vectors: np.ndarray) -> bool:
+    """Whether ``vectors`` is a memory map of an entire column-major float32 .npy file."""
+    if not (isinstance(vectors, np.memmap) and vectors.filename
+            and vectors.flags.f_contiguous and vectors.dtype == np.float32):
+        return False
+    try:
+        with open(vectors.filename, "rb") as handle:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = (np.lib.format.read_array_header_1_0 if major == 1
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(handle)
+            start = handle.tell()
+    except (OSError, ValueError):
+        return False
+    return (tuple(shape), fortran, dtype, start) == (vectors.shape, True, vectors.dtype,
+                                                      vectors.offset)
 
 
 def _write_manifest(staging: Path, manifest: dict[str, Any]) -> None:
