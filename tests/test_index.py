@@ -132,21 +132,22 @@ def musicrec_filters(**given):
     return Filters(**given)
 
 
-def test_hnsw_agrees_with_exact_search_under_filters(model, tmp_path):
-    """The approximate graph on the default model's vectors: the same top ten as the
+@pytest.mark.parametrize("name", ["hnsw", "ivf"])
+def test_approximate_index_agrees_with_exact_search_under_filters(model, tmp_path, name):
+    """An approximate backend on the default model's vectors: the same top ten as the
     exact scan for nearly every query, and k results under a rare filter, a small
     allowed set, exclusions and multi-seed queries; saved and loaded back."""
-    from musicrec.index.hnsw import HnswIndex
-    from musicrec.index.registry import load_index, save_index
+    from musicrec.index.registry import backend, load_index, save_index
 
     vectors = np.asarray(model.vectors)
-    hnsw, exact = HnswIndex.build(vectors), ExactIndex.build(vectors)
+    approximate = backend(name)
+    ours, exact = approximate.build(vectors), ExactIndex.build(vectors)
     rng = np.random.default_rng(0)
     rows = rng.choice(len(vectors), 200, replace=False)
     seeds = np.stack([vectors[rng.choice(len(vectors), 5)].mean(0) for _ in range(50)])
     seeds /= np.linalg.norm(seeds, axis=1, keepdims=True)
     for queries in (vectors[rows], seeds):
-        found, _ = hnsw.search(queries, 10)
+        found, _ = ours.search(queries, 10)
         truth, _ = exact.search(queries, 10)
         recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth, strict=True)])
         assert recall >= 0.95, recall
@@ -155,7 +156,7 @@ def test_hnsw_agrees_with_exact_search_under_filters(model, tmp_path):
     for mask in (years == 1975, years >= 2015):
         assert mask.sum() >= 10
         exclude = [np.array([r]) for r in rows[:20]]
-        found, scores = hnsw.search(vectors[rows[:20]], 10, RowMask(mask), exclude)
+        found, scores = ours.search(vectors[rows[:20]], 10, RowMask(mask), exclude)
         truth, _ = exact.search(vectors[rows[:20]], 10, RowMask(mask), exclude)
         assert (found >= 0).all() and mask[found].all()  # k results, all allowed
         assert not any(r in f for r, f in zip(rows[:20], found, strict=True))
@@ -164,17 +165,17 @@ def test_hnsw_agrees_with_exact_search_under_filters(model, tmp_path):
     # fewer allowed rows than asked: all of them, then -1
     few = np.zeros(len(vectors), dtype=bool)
     few[rows[:3]] = True
-    found, scores = hnsw.search(vectors[rows[:1]], 10, RowMask(few))
+    found, scores = ours.search(vectors[rows[:1]], 10, RowMask(few))
     assert sorted(found[0][:3]) == sorted(rows[:3]) and (found[0][3:] == -1).all()
     assert np.isneginf(scores[0][3:]).all()
-    save_index(hnsw, tmp_path / "index")
+    save_index(ours, tmp_path / "index")
     again = load_index(tmp_path / "index", vectors)
-    assert np.array_equal(again.search(vectors[rows[:5]], 10)[0], hnsw.search(vectors[rows[:5]],
+    assert np.array_equal(again.search(vectors[rows[:5]], 10)[0], ours.search(vectors[rows[:5]],
                                                                               10)[0])
     with pytest.raises(ModelIntegrityError, match="rebuild"):
-        HnswIndex.load(tmp_path / "index", vectors[:100], {})
+        approximate.load(tmp_path / "index", vectors[:100], {})
     # through the Recommender: versions, artist cap and a genre filter still give k
-    rec, truth = Recommender(model, index=hnsw), Recommender(model, index=exact)
+    rec, truth = Recommender(model, index=ours), Recommender(model, index=exact)
     for seeds, genres in ((["bad guy"], []), (["bad guy", "Shape of You"], ["rock"])):
         options = {"k": 20, "filters": musicrec_filters(genres=genres)}
         ours = [r.track_id for r in rec.recommend(seeds, **options).results]

@@ -302,6 +302,7 @@ def import_file(
     on_duplicate: str = "first",
     units: Mapping[str, str] | None = None,
     style_from: Path | None = None,
+    index: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[Model, ImportReport]:
     """Import any CSV/Parquet (through ``mapping``) as dataset ``name`` in the cache and
@@ -340,7 +341,7 @@ def import_file(
     progress.say(f"Fitting features and writing model '{name}' ({len(result.tracks):,} tracks)")
     model = build_model(
         Catalog.from_import(result), target, kind, features=features, dataset=name,
-        sources=[saved.tracks_file], progress=progress, transfer=transfer,
+        sources=[saved.tracks_file], progress=progress, transfer=transfer, index=index,
     )
     return model, result.report
 

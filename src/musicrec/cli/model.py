@@ -24,6 +24,11 @@ from musicrec.cli.options import (
 )
 from musicrec.recommend.request import DEFAULTS
 
+IndexChoice = Annotated[str | None, typer.Option(
+    "--index", help="The nearest-neighbour index: neighbours (a table of each track's "
+    "nearest; the default up to 100,000 tracks), hnsw (an approximate graph, faiss; the "
+    "default above) or exact (a scan of every vector).", show_default=False)]
+
 
 @app.command()
 @data_command
@@ -38,10 +43,7 @@ def build(
         "--listens", help="Imported listening data (musicrec import-listens) that the "
         "hybrid, als and lightfm models learn from (default: the dataset's playlists).",
         show_default=False)] = None,
-    index: Annotated[str | None, typer.Option(
-        "--index", help="The nearest-neighbour index: neighbours (a table of each track's "
-        "nearest; the default up to 100,000 tracks), exact (a scan) or hnsw (an approximate "
-        "graph, faiss).", show_default=False)] = None,
+    index: IndexChoice = None,
     *,
     where: ModelChoice,
 ) -> None:
@@ -87,6 +89,7 @@ def import_(
         "--style-from", help="A model directory whose learned style a table without "
         "playlists borrows (default: the default dataset's model).",
         show_default=False)] = None,
+    index: IndexChoice = None,
     data_dir: DataDir = None,
     cache_dir: CacheDir = None,
 ) -> None:
@@ -98,7 +101,7 @@ def import_(
             file, parse_pairs(map_, "--map", allow_empty=True), name, data_dir=data_dir,
             cache_dir=cache_dir, features=split_features(features), kind=kind, strict=strict,
             on_duplicate=on_duplicate, units=parse_pairs(unit, "--unit"),
-            style_from=style_from, progress=reporter.progress(),
+            style_from=style_from, index=index, progress=reporter.progress(),
         )
     err = stderr()
     for line in report.summary():

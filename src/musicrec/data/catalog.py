@@ -14,10 +14,15 @@ import pandas as pd
 
 from musicrec.data.ids import normalise_track_id
 from musicrec.data.importers.common import ImportResult
+from musicrec.data.keys import KeyLookup
 from musicrec.data.schema import empty_interactions
 from musicrec.data.text import base_title, fold, primary_artist, shorten, version_key
 from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
 
+#: Catalogs up to this size convert whole columns to Python values once, for the fastest
+#: per-row reads; larger ones read the rows asked for (a million-row column takes
+#: seconds to convert, more than a first query should wait).
+WHOLE_COLUMNS_UP_TO = 200_000
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
 #: A fuzzy match below FUZZY_ACCEPT is still taken when it scores at least FUZZY_LEAD and
@@ -31,8 +36,12 @@ LEAD_WEIGHT = 0.9
 def primary_artist_codes(artists: pd.Series) -> np.ndarray:
     """Integer code of each row's primary artist (see :func:`primary_artist`); a row
     without artists gets a code of its own."""
-    primary = [primary_artist(a) for a in artists]
-    codes, _ = pd.factorize(pd.Series(primary, dtype=object), use_na_sentinel=True)
+    return _codes(np.array([primary_artist(a) for a in artists], dtype=object))
+
+
+def _codes(keys: np.ndarray) -> np.ndarray:
+    """An integer per distinct key; each missing key gets a code of its own."""
+    codes, _ = pd.factorize(keys, use_na_sentinel=True)
     missing = codes < 0
     codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
     return codes.astype(np.int64)
@@ -60,7 +69,8 @@ class Catalog:
         if tracks["track_id"].duplicated().any():
             dup = tracks.loc[tracks["track_id"].duplicated(), "track_id"].iloc[0]
             raise InvalidArgumentError(f"track id '{dup}' appears more than once in the catalog")
-        tracks = tracks.reset_index(drop=True)
+        tracks = tracks.copy(deep=False)  # columns added below stay ours; data is shared
+        tracks.index = pd.RangeIndex(len(tracks))
         if "version_key" not in tracks.columns:
             tracks["version_key"] = pd.array(
                 [version_key(n, a) if isinstance(n, str) else None
@@ -71,6 +81,11 @@ class Catalog:
             tracks["title_key"] = pd.array(
                 [fold(n) if isinstance(n, str) else None for n in tracks["name"]], dtype="string"
             )
+        if "version_code" not in tracks.columns:
+            tracks["version_code"] = _codes(tracks["version_key"].to_numpy(dtype=object,
+                                                                          na_value=None))
+        if "artist_code" not in tracks.columns:
+            tracks["artist_code"] = primary_artist_codes(tracks["artists"])
         self.tracks = tracks
         self.interactions = interactions if interactions is not None else empty_interactions()
         self.playlists = playlists
@@ -85,39 +100,38 @@ class Catalog:
 
     # ------------------------------------------------------------------ lookups
     @cached_property
-    def _id_rows(self) -> dict[str, int]:
-        return {str(t): i for i, t in enumerate(self.tracks["track_id"])}
+    def _ids(self) -> KeyLookup:
+        return KeyLookup(self.tracks["track_id"])
 
     def index_of(self, track_id: str) -> int | None:
         """Row of ``track_id`` (a bare id, or a Spotify URI or URL), or None when the
         catalog does not hold it."""
-        row = self._id_rows.get(track_id)
-        if row is None and isinstance(track_id, str):
-            row = self._id_rows.get(normalise_track_id(track_id))
-        return row
+        if not isinstance(track_id, str):
+            return None
+        rows = self._ids.rows(track_id)
+        if not len(rows):
+            rows = self._ids.rows(normalise_track_id(track_id))
+        return int(rows[0]) if len(rows) else None
 
     def column(self, name: str) -> np.ndarray:
-        """A column as an object array (None for missing), for fast per-row reads."""
+        """A whole column as an object array of Python values (None for missing), built
+        once; list cells are Python lists."""
         cache = self.__dict__.setdefault("_columns", {})
         if name not in cache:
-            values = self.tracks[name].astype(object).to_numpy()
-            cache[name] = np.array(
-                [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
-                 for v in values],
-                dtype=object,
-            )
+            cache[name] = _python_values(self.tracks[name])
         return cache[name]
+
+    def cells(self, name: str, rows) -> np.ndarray:
+        """The values of ``rows`` in one column, as :meth:`column` gives them. A large
+        catalog reads just those rows instead of converting the whole column first."""
+        if len(self) <= WHOLE_COLUMNS_UP_TO or name in self.__dict__.get("_columns", {}):
+            return self.column(name)[np.asarray(rows, dtype=np.int64)]
+        return _python_values(self.tracks[name].take(np.asarray(rows, dtype=np.int64)))
 
     @cached_property
     def _record_columns(self) -> tuple[list, ...]:
         """The record fields as Python lists of Python values (fast per-row reads)."""
-        c = self.column
-        ids = [str(v) for v in c("track_id")]
-        texts = [c(n).tolist() for n in ("name", "album")]
-        lists = [[[] if v is None else list(v) for v in c(n)] for n in ("artists", "genres")]
-        whole = [[None if v is None else int(v) for v in c(n)]
-                 for n in ("year", "popularity", "duration_ms")]
-        return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2]
+        return _record_fields(self.column, None)
 
     #: The fields of a track record, in order (see :meth:`records`).
     RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
@@ -125,9 +139,14 @@ class Catalog:
 
     def record_values(self, rows) -> list[tuple]:
         """Each row's record as a tuple in :data:`RECORD_FIELDS` order (lists copied)."""
-        ids, names, artists, albums, years, pops, genres, durations = self._record_columns
+        if len(self) <= WHOLE_COLUMNS_UP_TO:
+            columns, at = self._record_columns, list(rows)
+        else:
+            at = list(rows)
+            columns, at = _record_fields(self.cells, at), range(len(at))
+        ids, names, artists, albums, years, pops, genres, durations = columns
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
-                 list(genres[r]), durations[r]) for r in rows]
+                 list(genres[r]), durations[r]) for r in at]
 
     def records(self, rows) -> list[dict]:
         """The catalog's one projection of tracks into plain dicts
@@ -137,16 +156,12 @@ class Catalog:
 
     def rows_of(self, track_ids) -> np.ndarray:
         """Rows of several ids (-1 for an unknown id)."""
-        return np.array([self._id_rows.get(t, -1) for t in track_ids], dtype=np.int64)
+        return self._ids.first_rows([str(t) for t in track_ids])
 
     @cached_property
     def version_codes(self) -> np.ndarray:
         """Integer code per row shared by all versions of a song (unique when unknown)."""
-        keys = self.tracks["version_key"].astype(object).to_numpy()
-        codes, _ = pd.factorize(keys, use_na_sentinel=True)
-        missing = codes < 0
-        codes[missing] = codes.max(initial=-1) + 1 + np.arange(int(missing.sum()))
-        return codes.astype(np.int64)
+        return self.tracks["version_code"].to_numpy(dtype=np.int64)
 
     @cached_property
     def _version_groups(self) -> tuple[np.ndarray, np.ndarray]:
@@ -155,13 +170,12 @@ class Catalog:
         return order, starts
 
     @cached_property
-    def _version_key_rows(self) -> dict[str, list[int]]:
-        keys = self.tracks["version_key"].astype(object).to_numpy()
-        return _group_rows(keys)
+    def _version_keys(self) -> KeyLookup:
+        return KeyLookup(self.tracks["version_key"])
 
     def rows_with_version_key(self, key: str | None) -> np.ndarray:
         """Rows whose version key is ``key`` (all versions of that song)."""
-        return np.array(self._version_key_rows.get(key, []) if key else [], dtype=np.int64)
+        return self._version_keys.rows(key)
 
     def version_rows(self, rows: list[int]) -> np.ndarray:
         """All rows that are versions of the songs at ``rows`` (including those rows)."""
@@ -177,7 +191,7 @@ class Catalog:
     @cached_property
     def artist_codes(self) -> np.ndarray:
         """Integer code of each row's primary artist (unique per row when unknown)."""
-        return primary_artist_codes(self.tracks["artists"])
+        return self.tracks["artist_code"].to_numpy(dtype=np.int64)
 
     def numeric(self, column: str) -> np.ndarray:
         """A column as float64 with NaN for missing (for filters and explanations)."""
@@ -228,25 +242,29 @@ class Catalog:
     # ------------------------------------------------------------------ text
     def label(self, row: int) -> str:
         """"Title - Artist, Artist (year)" for messages."""
-        name = self.column("name")[row]
+        name = self.cells("name", [row])[0]
         if name is None:
-            name = f"[untitled {self.column('track_id')[row]}]"
-        artists = self.column("artists")[row]
+            name = f"[untitled {self.cells('track_id', [row])[0]}]"
+        artists = self.cells("artists", [row])[0]
         by = ", ".join(artists) if artists is not None and len(artists) else "unknown artist"
-        year = self.column("year")[row]
+        year = self.cells("year", [row])[0]
         return f"{name} - {by}" + ("" if year is None else f" ({int(year)})")
 
     @cached_property
-    def _title_rows(self) -> dict[str, list[int]]:
-        keys = self.tracks["title_key"].astype(object).to_numpy()
-        return _group_rows(keys)
+    def _titles(self) -> KeyLookup:
+        return KeyLookup(self.tracks["title_key"])
+
+    def _title_rows(self, key: str) -> list[int]:
+        return self._titles.rows(key).tolist()
 
     @cached_property
-    def _base_rows(self) -> dict[str, list[int]]:
-        keys = self.tracks["version_key"].astype(object).to_numpy()
-        bases = np.array([k.split("|", 1)[0] if isinstance(k, str) else None for k in keys],
-                         dtype=object)
-        return _group_rows(bases)
+    def _bases(self) -> KeyLookup:
+        """Base titles: the version key's part before its '|'."""
+        keys = self.tracks["version_key"].astype("string")
+        return KeyLookup(keys.str.split("|", n=1).str[0])
+
+    def _base_rows(self, key: str) -> list[int]:
+        return self._bases.rows(key).tolist()
 
     @cached_property
     def _popularity_rank(self) -> np.ndarray:
@@ -257,14 +275,14 @@ class Catalog:
     def _search_strings(self) -> list[str]:
         names = self.tracks["title_key"].fillna("").astype(str)
         artists = [
-            fold(" ".join(a)) if a is not None and len(a) else "" for a in self.tracks["artists"]
+            fold(" ".join(a)) if a is not None and len(a) else "" for a in self.column("artists")
         ]
         return [f"{n} {a}".strip() for n, a in zip(names, artists, strict=True)]
 
     def _artist_fits(self, row: int, artist_query: str) -> bool:
         from rapidfuzz import fuzz
 
-        artists = self.column("artists")[row]
+        artists = self.cells("artists", [row])[0]
         if artists is None or not len(artists):
             return False
         joined = fold(" ".join(artists))
@@ -289,17 +307,17 @@ class Catalog:
             raise InvalidArgumentError("a seed is empty: give a title, 'title - artist' or an id")
         base = base_title(text)
         tiers: list[tuple[str, list[int]]] = []
-        exact = self._title_rows.get(query, [])
+        exact = self._title_rows(query)
         if exact and query != base:  # a version asked for by its full title
             tiers.append(("exact", exact))
         for title, artist in [] if exact else _splits(text):
             t, a = fold(title), fold(artist)
-            rows = self._title_rows.get(t, []) + self._base_rows.get(base_title(title), [])
+            rows = self._title_rows(t) + self._base_rows(base_title(title))
             rows = [r for r in dict.fromkeys(rows) if self._artist_fits(r, a)]
             if rows:
                 tiers.append(("title-artist", rows))
                 break
-        same_song = list(dict.fromkeys(exact + self._base_rows.get(base, [])))
+        same_song = list(dict.fromkeys(exact + self._base_rows(base)))
         if same_song:
             tiers.append(("exact" if exact else "version", same_song))
         if tiers:
@@ -378,25 +396,57 @@ class Catalog:
         hits = process.extract(
             query, self._search_strings, scorer=fuzz.WRatio, limit=max(limit * 5, 50)
         )
-        exact = set(self._title_rows.get(query, []))
+        exact = set(self._title_rows(query))
         scored = sorted(
             ((100.0 if row in exact else float(score), row) for _, score, row in hits),
             key=lambda sr: (-round(sr[0]), -self._popularity_rank[sr[1]]),
         )[:limit]
         rows = [r for _, r in scored]
-        out = self.tracks.iloc[rows][
+        out = with_python_lists(self.tracks.iloc[rows][
             ["track_id", "name", "artists", "album", "year", "popularity", "genres"]
-        ].copy()
+        ].copy())
         out.insert(0, "match", [round(s, 1) for s, _ in scored])
         return out.reset_index(drop=True)
 
 
-def _group_rows(keys: np.ndarray) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for row, key in enumerate(keys):
-        if isinstance(key, str) and key:
-            out.setdefault(key, []).append(row)
-    return out
+def with_python_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with Arrow list columns (how a loaded model holds artists and genres)
+    turned into Python lists, for mixing with rows made in Python."""
+    lists = [c for c in frame.columns if isinstance(frame[c].dtype, pd.ArrowDtype)
+             and "list" in str(frame[c].dtype)]
+    if not lists:
+        return frame
+    return frame.assign(**{c: _python_values(frame[c]) for c in lists})
+
+
+def _python_values(values: pd.Series) -> np.ndarray:
+    """A column's values as Python objects (None for missing; list cells as lists)."""
+    if isinstance(values.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        cells = pa.array(values.array).to_pylist()
+        out = np.empty(len(cells), dtype=object)
+        out[:] = cells
+        return out
+    if values.dtype == object:
+        out = values.to_numpy(dtype=object, copy=True)
+        out[values.isna().to_numpy()] = None
+        return out
+    return values.to_numpy(dtype=object, na_value=None)
+
+
+def _record_fields(read, rows) -> tuple[list, ...]:
+    """The record columns (:attr:`Catalog.RECORD_FIELDS`) as Python lists, from
+    ``read(name)`` (whole columns) or ``read(name, rows)``."""
+    def get(name):
+        return read(name) if rows is None else read(name, rows)
+
+    ids = [str(v) for v in get("track_id")]
+    texts = [get(n).tolist() for n in ("name", "album")]
+    lists = [[[] if v is None else list(v) for v in get(n)] for n in ("artists", "genres")]
+    whole = [[None if v is None else int(v) for v in get(n)]
+             for n in ("year", "popularity", "duration_ms")]
+    return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2]
 
 
 def _splits(text: str) -> list[tuple[str, str]]:

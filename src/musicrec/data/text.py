@@ -62,7 +62,9 @@ def primary_artist(artists) -> str | None:
     """
     if isinstance(artists, str):
         return fold(artists) or None
-    return fold(artists[0]) if artists is not None and len(artists) else None
+    if not hasattr(artists, "__len__") or not len(artists):  # None, a missing value
+        return None
+    return fold(artists[0])
 
 
 def version_key(title: str | None, artists) -> str | None:

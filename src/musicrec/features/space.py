@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from musicrec.data.catalog import primary_artist_codes
+from musicrec.data.catalog import primary_artist_codes, with_python_lists
 from musicrec.data.schema import feature_matrix
 from musicrec.data.text import primary_artist
 from musicrec.errors import InvalidArgumentError, ModelIntegrityError
@@ -260,7 +260,8 @@ class FeatureSpace:
             same = np.fromiter(
                 (primary_artist(a) in keys for a in context["artists"]), bool, len(context))
             if same.any():
-                tracks = pd.concat([tracks, context[same]], ignore_index=True)
+                tracks = pd.concat([tracks, with_python_lists(context[same])],
+                                   ignore_index=True)
         scaled = self.scaled(tracks)
         cues = text_cues(tracks["name"], tracks["album"])
         artists = primary_artist_codes(tracks["artists"])

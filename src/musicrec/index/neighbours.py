@@ -7,7 +7,7 @@ Restrictions, exclusions and the seed's versions are applied to the list; when t
 tracks survive, and for any other query, the exact scan answers.
 
 Building is one pass of blocked matrix products, O(n^2 d): about a second for the
-default 28k-track catalog. Catalogs above ``MAX_TRACKS`` get the plain exact index.
+default 28k-track catalog. Catalogs above ``MAX_TRACKS`` get the HNSW graph instead.
 """
 
 from __future__ import annotations

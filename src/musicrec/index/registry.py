@@ -16,6 +16,7 @@ from musicrec.errors import InvalidArgumentError, ModelIntegrityError
 from musicrec.index.base import Index
 from musicrec.index.exact import ExactIndex
 from musicrec.index.hnsw import HnswIndex
+from musicrec.index.ivf import IvfIndex
 from musicrec.index.neighbours import MAX_TRACKS, NeighbourIndex
 from musicrec.io import atomic_write
 from musicrec.progress import Progress
@@ -35,6 +36,7 @@ def register(cls: type[Index]) -> type[Index]:
 register(ExactIndex)
 register(NeighbourIndex)
 register(HnswIndex)
+register(IvfIndex)
 
 
 def backend(name: str) -> type[Index]:
@@ -48,8 +50,11 @@ def backend(name: str) -> type[Index]:
 
 
 def default_backend(n_rows: int) -> str:
-    """The backend a catalog of ``n_rows`` tracks gets when none is asked for."""
-    return NeighbourIndex.name if n_rows <= MAX_TRACKS else ExactIndex.name
+    """The backend a catalog of ``n_rows`` tracks gets when none is asked for: the
+    neighbour table up to ``MAX_TRACKS`` (its build grows with the square of the size),
+    the HNSW graph above (an exact scan there costs milliseconds per query; see
+    docs/performance.md)."""
+    return NeighbourIndex.name if n_rows <= MAX_TRACKS else HnswIndex.name
 
 
 def build_index(

@@ -33,8 +33,9 @@ from musicrec.model.clusters import ModelClusters
 FORMAT = "musicrec-model"
 #: 2: neighbour table, style model, clusters; 3: artist context; 4: index folder, kind,
 #: cluster medians; 5: version keys drop every bracket and artist credits; 6: collaborative
-#: factors (learned from interactions) in the feature space
-FORMAT_VERSION = 6
+#: factors (learned from interactions) in the feature space; 7: version and artist codes
+#: stored with the tracks, IVF index
+FORMAT_VERSION = 7
 MANIFEST = "manifest.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
@@ -287,6 +288,18 @@ def _check_files(directory: Path, manifest: dict[str, Any], verify: bool) -> Non
             )
 
 
+def read_tracks(path: Path) -> pd.DataFrame:
+    """A model's track table. List columns (artists, genres) stay Arrow lists: turning a
+    million of them into Python lists would take seconds at every start, and the
+    catalog reads them per row (:meth:`Catalog.cells`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, memory_map=True)
+    return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t)
+                           if pa.types.is_list(t) or pa.types.is_large_list(t) else None)
+
+
 def load_model(directory: str | Path, *, verify: bool = True) -> Model:
     """Load a model directory; with ``verify`` every file's sha256 is checked first."""
     directory = Path(directory)
@@ -294,7 +307,7 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
     _check_files(directory, manifest, verify)
     files = manifest["files"]
     try:
-        tracks = pd.read_parquet(directory / TRACKS)
+        tracks = read_tracks(directory / TRACKS)
         interactions = pd.read_parquet(directory / INTERACTIONS)
         playlists = pd.read_parquet(directory / PLAYLISTS) if PLAYLISTS in files else None
         vectors = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
@@ -315,8 +328,6 @@ def load_model(directory: str | Path, *, verify: bool = True) -> Model:
         raise
     except Exception as exc:  # a file that passed the checksum but cannot be read
         raise ModelIntegrityError(f"the model at {directory} cannot be read ({exc})") from exc
-    for column in ("artists", "genres"):
-        tracks[column] = [None if v is None else list(v) for v in tracks[column]]
     counts = manifest.get("counts", {})
     if vectors.shape != (len(tracks), space.dims_) or counts.get("tracks") != len(tracks):
         raise ModelIntegrityError(

@@ -145,7 +145,7 @@ def resolve_seed(catalog: Catalog, seed: Seed) -> ResolvedSeed:
     return ResolvedSeed(
         seed,
         row,
-        str(catalog.column("track_id")[row]),
+        str(catalog.cells("track_id", [row])[0]),
         catalog.label(row),
         match.how,
         match.score,

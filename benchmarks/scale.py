@@ -1,0 +1,237 @@
+"""How cost grows with the catalog: SYNTHETIC catalogs of 30k to 1M tracks, built and
+queried end to end through the public API, the approximate index beside the exact scan.
+
+Each catalog is the default catalog's real rows resampled with small noise
+(benchmarks/synthetic_catalog.py; SYNTHETIC, labelled so in every output, never
+shipped as data). Per size:
+
+- ``musicrec import`` of the table in a fresh process (read, embed, index, cluster,
+  write): wall time and peak RSS, then the model's size on disk;
+- cold start: ``musicrec recommend --dataset NAME "<title>"`` in a fresh process, from
+  process start to the printed result (median of 3), and that process's peak RSS (what
+  serving one query costs);
+- warm, in one process, the model's own index and the exact scan over the same vectors
+  through the same Recommender API, interleaved: p50/p99 of a one-seed query and of a
+  five-seed query with a year filter, recall@10 against the exact scan, whether every
+  filtered query returned k, and ``recommend_batch`` throughput (requests per second).
+
+Usage::
+
+    MUSICREC_DATA_DIR=../shared/data python benchmarks/scale.py --sizes 30000,100000 \\
+        [--out docs/scale.json] [--plot docs/scale.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic_catalog import write_synthetic  # noqa: E402
+
+ONE_SEED, FIVE_SEEDS, BATCH = 300, 100, 200
+YEARS = "1990-2009"
+
+
+def measure(command: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and standard output of a command in a fresh process."""
+    script = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+              "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+              "sys.stderr.write(r.stderr); sys.stdout.write(r.stdout); "
+              "print('\\nMEASURED', time.perf_counter() - t, resource.getrusage("
+              "resource.RUSAGE_CHILDREN).ru_maxrss / 1024, r.returncode)")
+    done = subprocess.run([sys.executable, "-c", script, *command], env=env,
+                          capture_output=True, text=True)
+    *out, last = done.stdout.rstrip().split("\n")
+    _, seconds, rss, code = last.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(command[:4])} failed:\n{done.stderr[-3000:]}")
+    return float(seconds), float(rss), "\n".join(out)
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def warm(model_path: Path, rng) -> dict:
+    """Warm query figures for the model's index and the exact scan (same process)."""
+    from musicrec import Recommender, load_model
+    from musicrec.index import ExactIndex
+    from musicrec.recommend.filters import Filters, parse_range
+    from musicrec.recommend.request import RecommendRequest
+
+    model = load_model(model_path, verify=False)
+    ids = model.catalog.tracks["track_id"].astype(str).to_numpy()
+    recs = {model.index.name: Recommender(model),
+            "exact": Recommender(model, index=ExactIndex(model.vectors))}
+    filters = Filters(year=parse_range(YEARS, "year"))
+    one = [RecommendRequest(seeds=(ids[i],)) for i in rng.choice(len(ids), ONE_SEED)]
+    five = [RecommendRequest(seeds=tuple(ids[rng.choice(len(ids), 5)]), filters=filters)
+            for _ in range(FIVE_SEEDS)]
+    out: dict = {}
+    for label, requests in (("one seed", one), ("five seeds, years " + YEARS, five)):
+        times: dict[str, list[float]] = {name: [] for name in recs}
+        found: dict[str, list[list[str]]] = {name: [] for name in recs}
+        for rec in recs.values():  # warm up
+            for request in requests[:10]:
+                rec.recommend(request)
+        for request in requests:
+            for name, rec in recs.items():
+                start = time.perf_counter()
+                result = rec.recommend(request)
+                times[name].append(time.perf_counter() - start)
+                found[name].append([r.track_id for r in result.results])
+        for name in recs:
+            recall = np.mean([len(set(a) & set(b)) / max(1, len(b)) for a, b in
+                              zip(found[name], found["exact"], strict=True)])
+            short = sum(len(f) < 10 for f in found[name])
+            t = np.array(times[name]) * 1e3
+            out.setdefault(name, {})[label] = {
+                "p50_ms": float(np.percentile(t, 50)), "p99_ms": float(np.percentile(t, 99)),
+                "recall@10": float(recall), "fewer_than_10": int(short)}
+    for name, rec in recs.items():
+        rec.recommend_batch(one[:20])
+        start = time.perf_counter()
+        rec.recommend_batch(one[:BATCH])
+        out[name]["batch_per_s"] = BATCH / (time.perf_counter() - start)
+    return out
+
+
+def run_size(size: int, work: Path, env: dict, style_from: Path, rng) -> dict:
+    table = work / f"synthetic-{size}.parquet"
+    write_synthetic(size, table, Path(env["MUSICREC_DATA_DIR"]))
+    name = f"synthetic-{size}"
+    seconds, rss, _ = measure([sys.executable, "-m", "musicrec", "import", str(table),
+                               "--name", name, "--style-from", str(style_from)], env)
+    model_path = Path(env["MUSICREC_CACHE_DIR"]) / "models" / name
+    manifest = json.loads((model_path / "manifest.json").read_text())
+    import pandas as pd
+
+    title = str(pd.read_parquet(model_path / "tracks.parquet", columns=["name"])["name"][7])
+    cold, serving = [], []
+    for _ in range(3):
+        c, r, printed = measure([sys.executable, "-m", "musicrec", "recommend", "--dataset",
+                                 name, title, "-f", "json"], env)
+        assert json.loads(printed), printed[:500]
+        cold.append(c)
+        serving.append(r)
+    row = {"size": size, "synthetic": True, "index": manifest["index"],
+           "build_s": seconds, "build_rss_mb": rss,
+           "model_mb": folder_bytes(model_path) / 1e6,
+           "cold_start_s": statistics.median(cold), "serving_rss_mb": max(serving),
+           "warm": warm(model_path, rng)}
+    table.unlink()
+    return row
+
+
+def print_row(row: dict) -> None:
+    print(f"\n{row['size']:,} tracks (SYNTHETIC), index {row['index']}: build "
+          f"{row['build_s']:.0f} s, peak RSS {row['build_rss_mb']:,.0f} MB, model "
+          f"{row['model_mb']:,.0f} MB on disk, cold start {row['cold_start_s']:.2f} s, "
+          f"serving RSS {row['serving_rss_mb']:,.0f} MB", flush=True)
+    warm = row["warm"]
+    print(f"  {'index':8s} {'query':28s} {'p50 ms':>7s} {'p99 ms':>7s} {'recall@10':>9s} "
+          f"{'<10 res':>7s}")
+    for name, figures in warm.items():
+        for label, f in figures.items():
+            if isinstance(f, dict):
+                print(f"  {name:8s} {label:28s} {f['p50_ms']:7.2f} {f['p99_ms']:7.2f} "
+                      f"{f['recall@10']:9.4f} {f['fewer_than_10']:7d}")
+        print(f"  {name:8s} recommend_batch: {figures['batch_per_s']:,.0f} requests/s")
+    ours, exact = warm[row["index"]], warm["exact"]
+    if row["index"] != "exact":
+        for label in (k for k, v in ours.items() if isinstance(v, dict)):
+            print(f"  {label}: {row['index']} p50 is "
+                  f"{exact[label]['p50_ms'] / ours[label]['p50_ms']:.1f}x faster than exact")
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["size"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    ax = axes[0]
+    ax.plot(sizes, [r["build_s"] / 60 for r in rows], "o-", label="build (min)")
+    ax.plot(sizes, [r["cold_start_s"] for r in rows], "s-", label="cold start (s)")
+    ax.set_title("Build and cold start")
+    ax = axes[1]
+    ax.plot(sizes, [r["build_rss_mb"] for r in rows], "o-", label="build peak RSS")
+    ax.plot(sizes, [r["serving_rss_mb"] for r in rows], "s-", label="serving RSS")
+    ax.plot(sizes, [r["model_mb"] for r in rows], "^-", label="model on disk")
+    ax.set_title("Memory and disk (MB)")
+    ax = axes[2]
+    one = next(k for k in rows[0]["warm"]["exact"] if k.startswith("one"))
+    five = next(k for k in rows[0]["warm"]["exact"] if k.startswith("five"))
+    ax.plot(sizes, [r["warm"]["exact"][one]["p50_ms"] for r in rows], "o--", label="exact, 1 seed")
+    ax.plot(sizes, [r["warm"][r["index"]][one]["p50_ms"] for r in rows], "o-",
+            label="default index, 1 seed")
+    ax.plot(sizes, [r["warm"]["exact"][five]["p50_ms"] for r in rows], "s--",
+            label="exact, 5 seeds + filter")
+    ax.plot(sizes, [r["warm"][r["index"]][five]["p50_ms"] for r in rows], "s-",
+            label="default index, 5 seeds + filter")
+    ax.set_title("Warm query p50 (ms)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("tracks (SYNTHETIC catalogs)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("musicrec at scale: resampled SYNTHETIC catalogs, 2-core machine")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="30000,100000,300000,1000000")
+    parser.add_argument("--out", type=Path, help="Write the figures as JSON here.")
+    parser.add_argument("--plot", type=Path, help="Draw cost against size here (PNG).")
+    parser.add_argument("--style-from", type=Path, help="The default model directory "
+                        "(default: built or found through the workspace).")
+    args = parser.parse_args()
+    data_dir = Path(os.environ.get("MUSICREC_DATA_DIR", "../shared/data")).resolve()
+    from musicrec.workspace import ensure_model
+
+    style_from = args.style_from or ensure_model("spotify_songs", data_dir=data_dir).path
+    rng = np.random.default_rng(0)
+    rows = []
+    previous = json.loads(args.out.read_text()) if args.out and args.out.exists() else []
+    with tempfile.TemporaryDirectory(prefix="musicrec-scale-") as tmp:
+        env = dict(os.environ, MUSICREC_CACHE_DIR=str(Path(tmp) / "cache"),
+                   MUSICREC_DATA_DIR=str(data_dir), COLUMNS="200")
+        for size in (int(s) for s in args.sizes.split(",")):
+            row = run_size(size, Path(tmp), env, style_from, rng)
+            print_row(row)
+            rows.append(row)
+            if args.out:  # kept after every size: a long run is never all lost
+                merged = {r["size"]: r for r in previous + rows}
+                args.out.write_text(json.dumps(sorted(merged.values(),
+                                                      key=lambda r: r["size"]), indent=1))
+            shutil_rmtree(Path(tmp) / "cache" / "models" / f"synthetic-{size}")
+            shutil_rmtree(Path(tmp) / "cache" / "datasets" / f"synthetic-{size}")
+    if args.plot:
+        merged = {r["size"]: r for r in previous + rows}
+        plot(sorted(merged.values(), key=lambda r: r["size"]), args.plot)
+        print(f"\nplot written to {args.plot}")
+
+
+def shutil_rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
