@@ -78,8 +78,8 @@ def test_mismatched_or_broken_models_are_refused(small_model, tmp_path):
 
 
 def test_missing_file_is_refused(small_model):
-    (small_model.path / "tracks.parquet").unlink()
-    with pytest.raises(ModelIntegrityError, match="missing tracks.parquet"):
+    (small_model.path / "tracks.arrow").unlink()
+    with pytest.raises(ModelIntegrityError, match="missing tracks.arrow"):
         load_model(small_model.path)
 
 

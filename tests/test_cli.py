@@ -145,6 +145,31 @@ def test_import_then_recommend(capsys):
     assert records[0]["name"] == "Night Drive"  # the other energetic, danceable one
 
 
+@pytest.mark.parametrize("index, said", [("hnsw", "HNSW graph"), ("ivf", "8-bit codes")])
+def test_import_with_an_approximate_index(capsys, index, said):
+    """``--index`` on import builds that backend; info says which; recommend uses it."""
+    code, _, err = cli(
+        capsys, "import", str(FIXTURES / "my_tracks.csv"), "--name", f"mine-{index}",
+        "--map", "title=Title", "--map", "artist=Performer", "--map", "energy=Energy",
+        "--map", "danceability=Dance", "--map", "valence=Mood", "--map", "tempo=BPM",
+        "--index", index)
+    assert code == 0, err
+    code, out, _ = cli(capsys, "info", "--dataset", f"mine-{index}")
+    assert code == 0 and said in out
+    code, out, err = cli(capsys, "recommend", "Morning Run", "--dataset", f"mine-{index}",
+                         "-k", "2", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["name"] == "Night Drive"
+
+
+def test_default_index_by_catalog_size():
+    from musicrec.index.neighbours import MAX_TRACKS
+    from musicrec.index.registry import default_backend
+
+    assert default_backend(MAX_TRACKS) == "neighbours"
+    assert default_backend(MAX_TRACKS + 1) == "hnsw"
+
+
 def test_search_and_info(capsys):
     code, out, _ = cli(capsys, "search", "bad guy", "--format", "json")
     hits = json.loads(out)

@@ -460,8 +460,9 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
         ("features", ", ".join(space.features_)),
         ("style", _style_text(space, model.kind)),
         ("listening data", _collaborative_text(space)),
-        ("index", index.name + ("" if width is None else
-                                f" ({width} neighbours per track, for one-track queries)")),
+        ("index", index.describe() + ("" if width is None else
+                                      f" ({width} neighbours per track, for one-track "
+                                      "queries)")),
         ("sources", ", ".join(s["path"] for s in manifest.get("sources", [])) or "-"),
         ("built with", ", ".join(f"{k} {v}" for k, v in manifest.get("libraries", {}).items())),
     ]

@@ -369,7 +369,7 @@ def write_figures(
     songs = clusters.songs
     song_raw = feature_matrix(catalog.tracks, features)
     song_xy, explained = song_coordinates(catalog, songs, seed)
-    labels = [catalog.label(r) for r in range(len(catalog))]
+    labels = catalog.labels(range(len(catalog)))
     summaries = summarize(songs, song_raw, catalog.column("genres"), catalog.label,
                           examples=0)
     descriptions = [describe(c.distinctive) for c in summaries]

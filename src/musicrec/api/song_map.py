@@ -36,7 +36,7 @@ class SongMap:
                 xy, explained = song_coordinates(catalog, songs)
                 axes = [f"PC 1 ({explained[0]:.0%} of the cluster centroids' variance)",
                         f"PC 2 ({explained[1]:.0%})"]
-                labels = [catalog.label(r) for r in range(len(catalog))]
+                labels = catalog.labels(range(len(catalog)))
                 self._made = (xy, np.asarray(songs.labels), labels, axes)
             return self._made
 

@@ -81,6 +81,10 @@ class Catalog:
             tracks["title_key"] = pd.array(
                 [fold(n) if isinstance(n, str) else None for n in tracks["name"]], dtype="string"
             )
+        if "base_key" not in tracks.columns:  # the version key's title part
+            keys = tracks["version_key"].to_numpy(dtype=object, na_value=None)
+            tracks["base_key"] = pd.array([k.split("|", 1)[0] if isinstance(k, str) else None
+                                           for k in keys], dtype="string")
         if "version_code" not in tracks.columns:
             tracks["version_code"] = _codes(tracks["version_key"].to_numpy(dtype=object,
                                                                           na_value=None))
@@ -242,13 +246,19 @@ class Catalog:
     # ------------------------------------------------------------------ text
     def label(self, row: int) -> str:
         """"Title - Artist, Artist (year)" for messages."""
-        name = self.cells("name", [row])[0]
-        if name is None:
-            name = f"[untitled {self.cells('track_id', [row])[0]}]"
-        artists = self.cells("artists", [row])[0]
-        by = ", ".join(artists) if artists is not None and len(artists) else "unknown artist"
-        year = self.cells("year", [row])[0]
-        return f"{name} - {by}" + ("" if year is None else f" ({int(year)})")
+        return self.labels([row])[0]
+
+    def labels(self, rows) -> list[str]:
+        """:meth:`label` of several rows (each column read once)."""
+        rows = list(rows)
+        names, ids, artists, years = (self.cells(c, rows) for c in
+                                      ("name", "track_id", "artists", "year"))
+        out = []
+        for name, track_id, by, year in zip(names, ids, artists, years, strict=True):
+            name = f"[untitled {track_id}]" if name is None else name
+            by = ", ".join(by) if by is not None and len(by) else "unknown artist"
+            out.append(f"{name} - {by}" + ("" if year is None else f" ({int(year)})"))
+        return out
 
     @cached_property
     def _titles(self) -> KeyLookup:
@@ -259,9 +269,7 @@ class Catalog:
 
     @cached_property
     def _bases(self) -> KeyLookup:
-        """Base titles: the version key's part before its '|'."""
-        keys = self.tracks["version_key"].astype("string")
-        return KeyLookup(keys.str.split("|", n=1).str[0])
+        return KeyLookup(self.tracks["base_key"])
 
     def _base_rows(self, key: str) -> list[int]:
         return self._bases.rows(key).tolist()
@@ -332,8 +340,7 @@ class Catalog:
 
     @cached_property
     def _base_titles(self) -> list[str]:
-        keys = self.tracks["version_key"].astype(object).to_numpy()
-        return [k.split("|", 1)[0] if isinstance(k, str) else "" for k in keys]
+        return self.tracks["base_key"].fillna("").astype(str).tolist()
 
     def _fuzzy(self, text: str, query: str) -> TextMatch:
         from rapidfuzz import fuzz, process
@@ -360,7 +367,7 @@ class Catalog:
         runner_up = scored[songs[1]] if len(songs) > 1 else 0.0
         leads = scored[best] >= FUZZY_LEAD and scored[best] - runner_up >= LEAD_MARGIN
         if scored[best] < FUZZY_ACCEPT and not leads:
-            candidates = [self.label(r) for r in songs[:5]]
+            candidates = self.labels(songs[:5])
             raise UnknownTrackError(text, candidates,
                                    f"no track matches '{shorten(text)}' well enough")
         alternatives = [r for r in order[1:] if scored[r] >= FUZZY_ACCEPT]

@@ -267,6 +267,7 @@ class FeatureSpace:
         artists = primary_artist_codes(tracks["artists"])
         inputs = scaled if self.style_input_ is None else self.style_inputs(tracks)
         blocks = self.style_model_.blocks(inputs, cues, artists, progress)
+        del inputs, cues  # a million rows of each: not held while the vectors are written
         for part in _batches(n):
             out[part] = normalize_rows(combine(
                 scaled[part], {name: b[part] for name, b in blocks.items()}, self.style))

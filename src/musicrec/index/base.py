@@ -114,6 +114,10 @@ class Index(ABC):
         like this track"); a backend may have a faster way to answer."""
         return self.search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude)
 
+    def describe(self) -> str:
+        """One line for ``musicrec info``."""
+        return self.name
+
     @abstractmethod
     def save(self, directory: Path) -> dict[str, Any]:
         """Write the backend's own files into ``directory``; returns what ``load`` needs

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.approximate import ApproximateIndex, faiss_module
+from musicrec.index.approximate import ApproximateIndex, faiss_module, read_faiss_index
 from musicrec.progress import Progress
 
 FILE = "hnsw.faiss"
@@ -52,18 +52,17 @@ class HnswIndex(ApproximateIndex):
         self.graph.hnsw.efSearch = max(SEARCH_EFFORT, fetch)
         return self.graph.search(queries, fetch)
 
+    def describe(self) -> str:
+        return (f"hnsw (approximate: faiss HNSW graph, {self.graph.hnsw.nb_neighbors(1)} "
+                f"links per track)")
+
     def save(self, directory: Path) -> dict[str, Any]:
         faiss_module(1).write_index(self.graph, str(directory / FILE))
         return {"files": [FILE], "neighbours": NEIGHBOURS, "build_effort": BUILD_EFFORT}
 
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> HnswIndex:
-        faiss = faiss_module(1)  # a query walks the graph on one thread
-        try:
-            graph = faiss.read_index(str(directory / FILE))
-        except RuntimeError as exc:
-            raise ModelIntegrityError(f"the HNSW index in {directory} cannot be read "
-                                      f"({exc})") from None
+        graph = read_faiss_index(directory / FILE, "HNSW")
         if graph.ntotal != len(vectors) or graph.d != vectors.shape[1]:
             raise ModelIntegrityError(
                 f"the HNSW index in {directory} holds {graph.ntotal} vectors of {graph.d} "

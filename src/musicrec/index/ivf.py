@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.approximate import ApproximateIndex, exact_scores, faiss_module
+from musicrec.index.approximate import (
+    ApproximateIndex,
+    exact_scores,
+    faiss_module,
+    read_faiss_index,
+)
 from musicrec.progress import Progress
 
 FILE = "ivf.faiss"
@@ -58,6 +63,7 @@ class IvfIndex(ApproximateIndex):
         quantizer = faiss.IndexFlatIP(d)
         cells = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_8bit,
                                               faiss.METRIC_INNER_PRODUCT)
+        cells.cp.min_points_per_centroid = 1  # small catalogs: no warning on stderr
         sample = np.random.default_rng(0).choice(n, min(n, lists * TRAIN_PER_LIST),
                                                  replace=False)
         if progress is not None:
@@ -82,18 +88,17 @@ class IvfIndex(ApproximateIndex):
         order = np.argsort(-scores, axis=1, kind="stable")[:, :fetch]
         return np.take_along_axis(scores, order, 1), np.take_along_axis(rows, order, 1)
 
+    def describe(self) -> str:
+        return (f"ivf (approximate: {self.cells.nlist:,} cells of 8-bit codes, "
+                f"{self.probes} probed per query, re-ranked exactly)")
+
     def save(self, directory: Path) -> dict[str, Any]:
         faiss_module(1).write_index(self.cells, str(directory / FILE))
         return {"files": [FILE], "lists": int(self.cells.nlist), "probes": self.probes}
 
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> IvfIndex:
-        faiss = faiss_module(1)  # a query scans its cells on one thread
-        try:
-            cells = faiss.read_index(str(directory / FILE), faiss.IO_FLAG_MMAP)
-        except RuntimeError as exc:
-            raise ModelIntegrityError(f"the IVF index in {directory} cannot be read "
-                                      f"({exc})") from None
+        cells = read_faiss_index(directory / FILE, "IVF")
         if cells.ntotal != len(vectors) or cells.d != vectors.shape[1]:
             raise ModelIntegrityError(
                 f"the IVF index in {directory} holds {cells.ntotal} vectors of {cells.d} "

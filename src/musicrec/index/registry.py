@@ -61,7 +61,10 @@ def build_index(
     vectors: np.ndarray, name: str | None = None, progress: Progress | None = None
 ) -> Index:
     """Build the backend ``name`` (default: :func:`default_backend`) over ``vectors``."""
-    return backend(name or default_backend(len(vectors))).build(vectors, progress)
+    chosen = backend(name or default_backend(len(vectors)))
+    if progress is not None and len(vectors) > 100_000:
+        progress.say(f"Indexing {len(vectors):,} vectors ({chosen.name})")
+    return chosen.build(vectors, progress)
 
 
 def save_index(index: Index, directory: Path) -> list[Path]:

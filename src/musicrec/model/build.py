@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from musicrec.data.catalog import Catalog
-from musicrec.data.interactions import UserItems
 from musicrec.data.labels import TrackLabels
 from musicrec.index import build_index
 from musicrec.io import scratch_file
 from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
-from musicrec.model.store import Model, save_model, source_fingerprint
+from musicrec.model.store import Model, load_model, source_fingerprint, write_model
 from musicrec.progress import SILENT, Progress
 from musicrec.threads import fixed_thread_count, limited_threads, usable_cores
+
+if TYPE_CHECKING:  # scipy.sparse is not imported by a command that only recommends
+    from musicrec.data.interactions import UserItems
 
 
 def build_model(
@@ -66,7 +69,9 @@ def build_model(
             songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits
             progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
             clusters = model_clusters(catalog, space.features_)
-            return save_model(
+            write_model(
                 directory, catalog, space, vectors, built_index, clusters, kind=kind,
                 dataset=dataset, sources=[source_fingerprint(p) for p in sources],
             )
+            del built_index, vectors  # freed before the model is read back (memory peak)
+    return load_model(directory)

@@ -106,8 +106,20 @@ class Recommender:
         self._extra_raw = feature_matrix(frame, self.space.features_)
         self._extra_rows = {str(t): i for i, t in enumerate(frame["track_id"])}
 
+    def _raw(self, rows) -> np.ndarray:
+        """Raw feature values of catalog rows (for explanations): from one matrix of the
+        whole catalog when it is small, from just those rows above
+        ``WHOLE_COLUMNS_UP_TO`` (a million-row matrix is not worth a first query)."""
+        from musicrec.data.catalog import WHOLE_COLUMNS_UP_TO
+
+        if len(self.catalog) <= WHOLE_COLUMNS_UP_TO:
+            return self._raw_all[rows]
+        at = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        values = feature_matrix(self.catalog.tracks.iloc[at], self.space.features_)
+        return values if np.ndim(rows) else values[0]
+
     @cached_property
-    def _raw(self) -> np.ndarray:
+    def _raw_all(self) -> np.ndarray:
         return feature_matrix(self.catalog.tracks, self.space.features_)
 
     @cached_property
@@ -425,7 +437,7 @@ class Recommender:
         if len(pos) == 1 and not neg and not pos[0].external:  # its own vector is the query
             row = pos[0].row
             return _Query(request, pos, neg, np.array(vectors[row], dtype=np.float32),
-                          self._raw[row], row, allowed, exclude)
+                          self._raw(row), row, allowed, exclude)
         pos_w = np.array([r.seed.weight for r in pos])
         query = (pos_w[:, None] * self._seed_vectors(pos)).sum(0) / pos_w.sum()
         if neg:
@@ -434,7 +446,7 @@ class Recommender:
             query = query - NEGATIVE_STRENGTH * away
         norm = np.linalg.norm(query)
         query = (query / norm if norm > 0 else query).astype(np.float32)
-        raw = np.stack([r.raw if r.external else self._raw[r.row] for r in pos])
+        raw = np.stack([r.raw if r.external else self._raw(r.row) for r in pos])
         profile = seed_profile(raw, pos_w, self.space.features_)
         return _Query(request, pos, neg, query, profile, None, allowed, exclude)
 
@@ -444,7 +456,7 @@ class Recommender:
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
         d = len(self.space.features_)  # explanations read the audio-feature columns only
         reasons = self._explainer.explain(
-            query[:d], self.vectors[rows, :d], self._raw[rows], profile
+            query[:d], self.vectors[rows, :d], self._raw(rows), profile
         )
         if self.space.collab_ is not None:
             self._listening_reasons(rows, query, reasons)

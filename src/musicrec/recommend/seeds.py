@@ -149,5 +149,5 @@ def resolve_seed(catalog: Catalog, seed: Seed) -> ResolvedSeed:
         catalog.label(row),
         match.how,
         match.score,
-        [catalog.label(r) for r in match.alternatives],
+        catalog.labels(match.alternatives),
     )

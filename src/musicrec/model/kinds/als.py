@@ -8,14 +8,18 @@ measured against, not a default.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from musicrec.data.interactions import UserItems
 from musicrec.features.collaborative import CollaborativeBlock
 from musicrec.model.kinds.base import ModelKind, training_interactions
 from musicrec.model.kinds.original import OriginalKind
 from musicrec.model.kinds.registry import register
 from musicrec.progress import Progress
+
+if TYPE_CHECKING:  # scipy.sparse is imported only by a build that learns from listens
+    from musicrec.data.interactions import UserItems
 
 #: Settings chosen on a validation split of the default catalog's training playlists
 #: (docs/evaluation.md).

@@ -11,15 +11,19 @@ seed list of new songs gets the style model's answer.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from musicrec.data.interactions import UserItems
 from musicrec.features.collaborative import CollaborativeBlock, unit_rows
 from musicrec.model.kinds.als import fit_als, warm_block
 from musicrec.model.kinds.base import ModelKind, training_interactions
 from musicrec.model.kinds.registry import register
 from musicrec.model.kinds.style import StyleKind
 from musicrec.progress import Progress
+
+if TYPE_CHECKING:  # scipy.sparse only for a build that learns from listens
+    from musicrec.data.interactions import UserItems
 
 #: Shares of the factors tried on validation.
 SHARES = tuple(round(s, 2) for s in np.linspace(0.0, 1.0, 11))

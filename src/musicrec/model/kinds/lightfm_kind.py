@@ -14,15 +14,19 @@ Python 3.11).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from musicrec.data.interactions import UserItems
 from musicrec.errors import MissingDependencyError
 from musicrec.features.collaborative import CollaborativeBlock
 from musicrec.model.kinds.base import ModelKind, training_interactions
 from musicrec.model.kinds.registry import register
 from musicrec.model.kinds.style import StyleKind
 from musicrec.progress import Progress
+
+if TYPE_CHECKING:  # scipy.sparse only for a build that learns from listens
+    from musicrec.data.interactions import UserItems
 
 #: Settings chosen on a validation split of the default catalog's training playlists
 #: (docs/evaluation.md).
