@@ -3,7 +3,7 @@
 A catalog looks rows up by id, title and version key. Building a hash map of a
 million keys costs seconds, more than a first query should wait, so :class:`KeyLookup`
 answers its first lookups by an equality scan of the Arrow column (milliseconds) and
-builds its index (pandas' C hash table over the distinct keys, rows grouped by key)
+builds its index (a dict of the distinct keys, rows grouped by key in C)
 only once it has been asked ``SCANS_BEFORE_INDEX`` times, or at once for a small
 column or a lookup of many keys.
 """
@@ -27,7 +27,7 @@ class KeyLookup:
     def __init__(self, values: pd.Series | Sequence[str | None]) -> None:
         self._values = pd.Series(values).reset_index(drop=True)
         self._scans = 0
-        self._keys: pd.Index | None = None
+        self._keys: dict[str, int] | None = None
         self._arrow = None
 
     def __len__(self) -> int:
@@ -43,8 +43,8 @@ class KeyLookup:
         if self._keys is None:
             self._scans += 1
             return self._scan(key)
-        code = self._keys.get_indexer([key])[0]
-        if code < 0:
+        code = self._keys.get(key)
+        if code is None:
             return np.empty(0, dtype=np.int64)
         return self._order[self._starts[code]: self._starts[code + 1]]
 
@@ -52,9 +52,9 @@ class KeyLookup:
         """The first row holding each of ``keys`` (-1 for a key no row holds)."""
         if self._keys is None:
             self._build()
-        asked = [k if isinstance(k, str) and k else None for k in keys]
-        codes = self._keys.get_indexer(asked)
-        found = (codes >= 0) & np.array([k is not None for k in asked], dtype=bool)
+        codes = np.array([self._keys.get(k, -1) if isinstance(k, str) and k else -1
+                          for k in keys], dtype=np.int64)
+        found = codes >= 0
         out = np.full(len(codes), -1, dtype=np.int64)
         out[found] = self._order[self._starts[codes[found]]]
         return out
@@ -75,5 +75,5 @@ class KeyLookup:
         present = np.flatnonzero(codes >= 0)
         self._order = present[np.argsort(codes[present], kind="stable")]
         self._starts = np.searchsorted(codes[self._order], np.arange(len(uniques) + 1))
-        self._keys = pd.Index(uniques, dtype=object)
+        self._keys = {key: code for code, key in enumerate(uniques)}
         self._arrow = None
