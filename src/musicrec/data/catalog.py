@@ -128,9 +128,27 @@ class Catalog:
     def cells(self, name: str, rows) -> np.ndarray:
         """The values of ``rows`` in one column, as :meth:`column` gives them. A large
         catalog reads just those rows instead of converting the whole column first."""
+        at = np.asarray(rows, dtype=np.int64)
         if len(self) <= WHOLE_COLUMNS_UP_TO or name in self.__dict__.get("_columns", {}):
-            return self.column(name)[np.asarray(rows, dtype=np.int64)]
-        return _python_values(self.tracks[name].take(np.asarray(rows, dtype=np.int64)))
+            return self.column(name)[at]
+        import pyarrow as pa
+
+        out = np.empty(len(at), dtype=object)
+        out[:] = self._arrow(name).take(pa.array(at)).to_pylist()
+        return out
+
+    def _arrow(self, name: str):
+        """A column as an Arrow array (no copy for the Arrow-backed ones), for row reads."""
+        cache = self.__dict__.setdefault("_arrow_columns", {})
+        if name not in cache:
+            import pyarrow as pa
+
+            values = self.tracks[name]
+            cache[name] = pa.array(values.array if isinstance(values.dtype, pd.ArrowDtype)
+                                   or hasattr(values.array, "__arrow_array__")
+                                   else values.to_numpy(dtype=object, na_value=None),
+                                   from_pandas=True)
+        return cache[name]
 
     @cached_property
     def _record_columns(self) -> tuple[list, ...]:

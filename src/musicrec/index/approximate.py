@@ -1,14 +1,20 @@
-"""What the approximate backends share: restrictions and exclusions on an index that
-cannot restrict its own search.
+"""What the approximate backends share: restrictions and exclusions on an index whose
+search is approximate.
 
-A backend supplies ``_candidates(queries, fetch)``: up to ``fetch`` rows per query, best
-first, with exact inner products (re-ranked from the model's vectors when its own
-scores are approximate). This class honours restrictions and exclusions by fetching
-more than asked (``OVERFETCH`` times, growing fourfold until k pass or every row has
-been seen) and dropping what fails; a restriction that leaves few rows (at most
-``EXACT_BELOW`` of them, or ``EXACT_SHARE`` of the catalog) is answered by an exact scan
-of just those rows instead, so a rare year or a tiny genre still gets k results. Ties
-go to the lower row, as in the exact backend.
+A backend supplies ``_candidates(queries, fetch, allowed_bits)``: up to ``fetch`` rows
+per query, best first, with exact inner products (re-ranked from the model's vectors
+when its own scores are approximate), optionally only among the rows whose bit is set
+in ``allowed_bits`` (faiss filters while it searches, through an ``IDSelectorBitmap``).
+
+- No restriction: ``k`` plus the number of excluded rows are fetched and the excluded
+  ones dropped, so k always remain.
+- A restriction (a filter, a genre) leaving few rows (at most ``EXACT_BELOW`` of them,
+  or ``EXACT_SHARE`` of the catalog): an exact scan of just those rows, so a rare year
+  or a tiny genre gets its true top k.
+- A wider one: the search itself skips the rows it refuses (and the excluded ones); if
+  it still finds fewer than k where k exist, the allowed rows are scanned exactly.
+
+Ties go to the lower row, as in the exact backend.
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.base import Allowed, Index, as_mask, passes, per_query
+from musicrec.index.base import Allowed, Index, as_mask, per_query
 from musicrec.index.topk import top_k
 
-#: Candidates fetched per result asked for when a restriction may drop some.
-OVERFETCH = 4
 #: A restriction allowing at most this many rows (or this share) is scanned exactly.
 EXACT_BELOW, EXACT_SHARE = 20_000, 0.05
+#: The most a filtered search widens its effort (at EXACT_SHARE it would be 20).
+MAX_WIDEN = 8.0
+#: An exact scan gathers a subset's rows when they are under 1/this of the catalog,
+#: else scores every row in one product and keeps the subset's.
+GATHER_BELOW_SHARE = 32
 
 
 def faiss_module(threads: int | None = None):
@@ -66,8 +75,13 @@ class ApproximateIndex(Index):
     """An index searched by candidates (see the module docstring)."""
 
     @abstractmethod
-    def _candidates(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, rows), each (m, fetch), exact scores best first; row -1 pads."""
+    def _candidates(self, queries: np.ndarray, fetch: int,
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, rows), each (m, fetch), exact scores best first; row -1 pads.
+        ``allowed_bits`` (np.packbits of a row mask, little-endian) limits the search;
+        ``widen`` multiplies its effort (1 / the share of rows allowed, so a filtered
+        search still meets enough allowed rows)."""
 
     def search(
         self,
@@ -81,48 +95,64 @@ class ApproximateIndex(Index):
         restrictions = per_query(allowed, m)
         rows = np.full((m, k), -1, dtype=np.int64)
         scores = np.full((m, k), -np.inf, dtype=np.float32)
-        walk = []
         small = min(EXACT_BELOW, max(EXACT_SHARE * n, k))
+        free = []
         for i, restriction in enumerate(restrictions):
+            excluded = _excluded(exclude, i)
             mask = as_mask(restriction, n)
-            if mask is not None and mask.sum() <= small:  # a selective filter: scan it
-                subset = np.flatnonzero(mask)
-                if exclude is not None and exclude[i] is not None and len(exclude[i]):
-                    subset = subset[~np.isin(subset, exclude[i])]
-                local, best = top_k(self.vectors[subset] @ queries[i], k)
-                rows[i, : len(local)], scores[i, : len(local)] = subset[local], best
-            else:
-                walk.append(i)
-        if walk:
-            self._fetch_until_k(queries, k, restrictions, exclude, walk, rows, scores)
+            if mask is None:
+                free.append(i)
+                continue
+            if excluded is not None:
+                mask = mask.copy()
+                mask[excluded] = False
+            allowed_rows = int(mask.sum())
+            if allowed_rows > small:  # search among the allowed rows only, looking wider
+                found_scores, found_rows = self._candidates(
+                    queries[i: i + 1], k, np.packbits(mask, bitorder="little"),
+                    widen=min(MAX_WIDEN, n / allowed_rows))
+                r, sc = found_rows[0], found_scores[0]
+                keep = r >= 0
+                if keep.sum() >= min(k, allowed_rows):
+                    self._put(rows, scores, i, r[keep], sc[keep], k)
+                    continue
+            self._scan(queries[i], np.flatnonzero(mask), k, rows, scores, i)
+        if free:  # unrestricted: fetch enough that the excluded ones can be dropped
+            extra = max((len(_excluded(exclude, i)) if _excluded(exclude, i) is not None
+                         else 0) for i in free)
+            found_scores, found_rows = self._candidates(queries[free], min(n, k + extra))
+            for j, i in enumerate(free):
+                r, sc = found_rows[j], found_scores[j]
+                keep = r >= 0
+                excluded = _excluded(exclude, i)
+                if excluded is not None:
+                    keep &= ~np.isin(r, excluded)
+                self._put(rows, scores, i, r[keep], sc[keep], k)
         return rows, scores
 
-    def _fetch_until_k(self, queries, k, restrictions, exclude, which, rows, scores) -> None:
-        """Candidates for the queries in ``which``, fetching more until k pass."""
+    def _scan(self, query: np.ndarray, subset: np.ndarray, k: int, rows, scores, i) -> None:
+        """The exact top k of ``subset`` (sorted rows) into output row ``i``. A large
+        subset is scored by one product with all vectors (column-major, as the model
+        stores them: gathering scattered rows would cost more than the scan)."""
         n = self.vectors.shape[0]
+        if len(subset) * GATHER_BELOW_SHARE > n:
+            every = np.full(n, -np.inf, dtype=np.float32)
+            every[subset] = (query @ self.vectors.T)[subset]
+            local, best = top_k(every, k)
+            rows[i, : len(local)], scores[i, : len(local)] = local, best
+            return
+        local, best = top_k(self.vectors[subset] @ query, k)
+        rows[i, : len(local)], scores[i, : len(local)] = subset[local], best
 
-        def excluded(i: int) -> np.ndarray | None:
-            return None if exclude is None or exclude[i] is None or not len(exclude[i]) \
-                else np.asarray(exclude[i])
+    @staticmethod
+    def _put(rows, scores, i, r: np.ndarray, s: np.ndarray, k: int) -> None:
+        """Candidates ``r`` with scores ``s`` into output row ``i``: best first, ties to
+        the lower row."""
+        order = np.lexsort((r, -s))[:k]
+        rows[i, : len(order)], scores[i, : len(order)] = r[order], s[order].astype(np.float32)
 
-        narrowed = any(restrictions[i] is not None or excluded(i) is not None for i in which)
-        fetch = min(n, k * OVERFETCH if narrowed else k)
-        pending = list(which)
-        while pending:
-            found_scores, found_rows = self._candidates(queries[pending], fetch)
-            still = []
-            for j, i in enumerate(pending):
-                r, s = found_rows[j], found_scores[j]
-                keep = r >= 0
-                if restrictions[i] is not None:
-                    keep[keep] = passes(restrictions[i], r[keep])
-                if excluded(i) is not None:
-                    keep &= ~np.isin(r, excluded(i))
-                r, s = r[keep], s[keep].astype(np.float32)
-                if len(r) < k and fetch < n:  # too few passed: fetch more for this one
-                    still.append(i)
-                    continue
-                order = np.lexsort((r, -s))[:k]  # best first, ties to the lower row
-                rows[i, : len(order)], scores[i, : len(order)] = r[order], s[order]
-            pending = still
-            fetch = min(n, fetch * 4)
+
+def _excluded(exclude: Sequence[np.ndarray] | None, i: int) -> np.ndarray | None:
+    if exclude is None or exclude[i] is None or not len(exclude[i]):
+        return None
+    return np.asarray(exclude[i], dtype=np.int64)

@@ -1,7 +1,8 @@
 """An approximate backend: faiss's HNSW graph over the unit vectors (inner product).
 
-A query walks the graph instead of scanning every row; restrictions and exclusions are
-handled as for every approximate backend (:mod:`musicrec.index.approximate`). The graph
+A query walks the graph instead of scanning every row, skipping the rows a restriction
+refuses as it goes; restrictions and exclusions are handled as for every approximate
+backend (:mod:`musicrec.index.approximate`). The graph
 stores the vectors in full (HNSW,Flat), so its scores are exact inner products.
 
 Saved with ``faiss.write_index`` (faiss's own binary format, no pickle) and checked on
@@ -48,9 +49,17 @@ class HnswIndex(ApproximateIndex):
                 progress.count("HNSW graph", min(start + _BATCH, n), n)
         return cls(vectors, graph)
 
-    def _candidates(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
-        self.graph.hnsw.efSearch = max(SEARCH_EFFORT, fetch)
-        return self.graph.search(queries, fetch)
+    def _candidates(self, queries: np.ndarray, fetch: int,
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss  # (its thread count was set when the index was built or loaded)
+
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = int(max(SEARCH_EFFORT, fetch) * widen)
+        if allowed_bits is not None:
+            selector = faiss.IDSelectorBitmap(len(self.vectors), faiss.swig_ptr(allowed_bits))
+            params.sel = selector  # (selector and bits stay referenced until the search ends)
+        return self.graph.search(queries, fetch, params=params)
 
     def describe(self) -> str:
         return (f"hnsw (approximate: faiss HNSW graph, {self.graph.hnsw.nb_neighbors(1)} "

@@ -75,12 +75,20 @@ class IvfIndex(ApproximateIndex):
                 progress.count("IVF cells", min(start + _BATCH, n), n)
         return cls(vectors, cells)
 
-    def _candidates(self, queries: np.ndarray, fetch: int) -> tuple[np.ndarray, np.ndarray]:
+    def _candidates(self, queries: np.ndarray, fetch: int,
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss  # (its thread count was set when the index was built or loaded)
+
         wanted = min(len(self.vectors), fetch * RERANK)
-        probes = self.probes
+        params = faiss.SearchParametersIVF()
+        if allowed_bits is not None:
+            selector = faiss.IDSelectorBitmap(len(self.vectors), faiss.swig_ptr(allowed_bits))
+            params.sel = selector  # (selector and bits stay referenced until the search ends)
+        probes = min(self.cells.nlist, int(self.probes * widen))
         while True:  # the probed cells may hold fewer rows than wanted: probe more
-            self.cells.nprobe = probes
-            _, rows = self.cells.search(queries, wanted)
+            params.nprobe = probes
+            _, rows = self.cells.search(queries, wanted, params=params)
             if probes >= self.cells.nlist or (rows[:, -1] >= 0).all():
                 break
             probes = min(self.cells.nlist, probes * 4)

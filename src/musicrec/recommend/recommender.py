@@ -114,9 +114,9 @@ class Recommender:
 
         if len(self.catalog) <= WHOLE_COLUMNS_UP_TO:
             return self._raw_all[rows]
-        at = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-        values = feature_matrix(self.catalog.tracks.iloc[at], self.space.features_)
-        return values if np.ndim(rows) else values[0]
+        # the catalog's float64 columns (converted once each), read at these rows
+        return np.stack([self.catalog.numeric(f)[rows] for f in self.space.features_],
+                        axis=-1)
 
     @cached_property
     def _raw_all(self) -> np.ndarray:
