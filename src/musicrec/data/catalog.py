@@ -22,7 +22,7 @@ from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrac
 #: Catalogs up to this size convert whole columns to Python values once, for the fastest
 #: per-row reads; larger ones read the rows asked for (a million-row column takes
 #: seconds to convert, more than a first query should wait).
-WHOLE_COLUMNS_UP_TO = 200_000
+WHOLE_COLUMNS_UP_TO = 50_000
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
 #: A fuzzy match below FUZZY_ACCEPT is still taken when it scores at least FUZZY_LEAD and

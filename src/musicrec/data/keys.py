@@ -18,7 +18,7 @@ import pandas as pd
 #: Lookups answered by scanning before the index is built.
 SCANS_BEFORE_INDEX = 8
 #: Columns up to this many rows get their index at the first lookup.
-INDEX_AT_ONCE_BELOW = 200_000
+INDEX_AT_ONCE_BELOW = 50_000
 
 
 class KeyLookup:

@@ -31,8 +31,9 @@ from musicrec.index.topk import top_k
 
 #: A restriction allowing at most this many rows (or this share) is scanned exactly.
 EXACT_BELOW, EXACT_SHARE = 20_000, 0.05
-#: The most a filtered search widens its effort (at EXACT_SHARE it would be 20).
-MAX_WIDEN = 8.0
+#: A filtered search's effort is WIDEN / (the share of rows allowed) times the usual,
+#: at most MAX_WIDEN times: it meets about WIDEN times as many allowed rows as needed.
+WIDEN, MAX_WIDEN = 2.0, 16.0
 #: An exact scan gathers a subset's rows when they are under 1/this of the catalog,
 #: else scores every row in one product and keeps the subset's.
 GATHER_BELOW_SHARE = 32
@@ -110,7 +111,7 @@ class ApproximateIndex(Index):
             if allowed_rows > small:  # search among the allowed rows only, looking wider
                 found_scores, found_rows = self._candidates(
                     queries[i: i + 1], k, np.packbits(mask, bitorder="little"),
-                    widen=min(MAX_WIDEN, n / allowed_rows))
+                    widen=min(MAX_WIDEN, WIDEN * n / allowed_rows))
                 r, sc = found_rows[0], found_scores[0]
                 keep = r >= 0
                 if keep.sum() >= min(k, allowed_rows):
