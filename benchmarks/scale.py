@@ -182,6 +182,39 @@ def print_row(row: dict) -> None:
                   f"{exact[label]['p50_ms'] / ours[label]['p50_ms']:.1f}x the speed of exact")
 
 
+def markdown(rows: list[dict]) -> str:
+    """The figures as the two tables of docs/performance.md."""
+    out = ["| tracks (SYNTHETIC) | default index | build | build peak RSS | model on disk | "
+           "cold start | serving RSS |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['size']:,} | {r['index']} | {r['build_s']:.0f} s | "
+                   f"{r['build_rss_mb']:,.0f} MB | {r['model_mb']:,.0f} MB | "
+                   f"{r['cold_start_s']:.2f} s | {r['serving_rss_mb']:,.0f} MB |")
+    out += ["", "| tracks | index | one seed | exact | ratio | recall | 5 seeds + years | "
+            "exact | ratio | recall | alone | exact alone | ratio |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        exact = r["warm"]["exact"]
+        one = next(k for k in exact if k.startswith("one"))
+        five = next(k for k in exact if k.startswith("five"))
+        for name, f in r["warm"].items():
+            if name == "exact":
+                continue
+            out.append(
+                f"| {r['size']:,} | {name}{' (default)' if name == r['index'] else ''} | "
+                f"{f[one]['p50_ms']:.2f} | {exact[one]['p50_ms']:.2f} | "
+                f"{exact[one]['p50_ms'] / f[one]['p50_ms']:.1f}x | {f[one]['recall@10']:.4f} | "
+                f"{f[five]['p50_ms']:.2f} | {exact[five]['p50_ms']:.2f} | "
+                f"{exact[five]['p50_ms'] / f[five]['p50_ms']:.1f}x | {f[five]['recall@10']:.4f} | "
+                f"{f['index_one_seed_p50_ms']:.3f} | {exact['index_one_seed_p50_ms']:.3f} | "
+                f"{_ratio(exact['index_one_seed_p50_ms'] / f['index_one_seed_p50_ms'])} |")
+    return "\n".join(out)
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
+
+
 def plot(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -209,13 +242,23 @@ def plot(rows: list[dict], path: Path) -> None:
             label="exact, 5 seeds + filter")
     ax.plot(sizes, [r["warm"][r["index"]][five]["p50_ms"] for r in rows], "s-",
             label="default index, 5 seeds + filter")
+    ax.plot(sizes, [r["warm"]["exact"]["index_one_seed_p50_ms"] for r in rows], "^:",
+            label="exact, the index alone")
+    ax.plot(sizes, [r["warm"][r["index"]]["index_one_seed_p50_ms"] for r in rows], "v:",
+            label="default index alone")
     ax.set_title("Warm query p50 (ms)")
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     for ax in axes:
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        if ax is not axes[0]:  # build minutes and start seconds read best on a plain axis
+            ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("tracks (SYNTHETIC catalogs)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7, loc="upper left")
     fig.suptitle("musicrec at scale: resampled SYNTHETIC catalogs, 2-core machine")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -223,9 +266,12 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="30000,100000,300000,1000000")
+    parser.add_argument("--sizes", default="30000,100000,300000,1000000",
+                        help="Comma-separated sizes; empty redraws --plot from --out.")
     parser.add_argument("--out", type=Path, help="Write the figures as JSON here.")
     parser.add_argument("--plot", type=Path, help="Draw cost against size here (PNG).")
+    parser.add_argument("--markdown", action="store_true",
+                        help="Print the figures in --out as the tables of the docs.")
     parser.add_argument("--style-from", type=Path, help="The default model directory "
                         "(default: built or found through the workspace).")
     args = parser.parse_args()
@@ -236,10 +282,11 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = []
     previous = json.loads(args.out.read_text()) if args.out and args.out.exists() else []
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]  # none: just --plot
     with tempfile.TemporaryDirectory(prefix="musicrec-scale-") as tmp:
         env = dict(os.environ, MUSICREC_CACHE_DIR=str(Path(tmp) / "cache"),
                    MUSICREC_DATA_DIR=str(data_dir), COLUMNS="200")
-        for size in (int(s) for s in args.sizes.split(",")):
+        for size in sizes:
             row = run_size(size, Path(tmp), env, style_from, rng)
             print_row(row)
             rows.append(row)
@@ -249,10 +296,12 @@ def main() -> None:
                                                       key=lambda r: r["size"]), indent=1))
             shutil_rmtree(Path(tmp) / "cache" / "models" / f"synthetic-{size}")
             shutil_rmtree(Path(tmp) / "cache" / "datasets" / f"synthetic-{size}")
+    merged = sorted({r["size"]: r for r in previous + rows}.values(), key=lambda r: r["size"])
     if args.plot:
-        merged = {r["size"]: r for r in previous + rows}
-        plot(sorted(merged.values(), key=lambda r: r["size"]), args.plot)
+        plot(merged, args.plot)
         print(f"\nplot written to {args.plot}")
+    if args.markdown:
+        print(markdown(merged))
 
 
 def shutil_rmtree(path: Path) -> None:

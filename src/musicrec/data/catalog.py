@@ -1,7 +1,8 @@
 """The Catalog: the canonical track table plus the lookups recommendation needs.
 
 Lookups (id to row, title to rows, versions, artists, genres) are built lazily from
-columns, so loading a catalog costs one Parquet read.
+columns (and the version and artist codes are stored with the tracks), so opening a
+catalog costs one memory-mapped Arrow read, even at a million tracks.
 """
 
 from __future__ import annotations
@@ -161,11 +162,11 @@ class Catalog:
 
     def record_values(self, rows) -> list[tuple]:
         """Each row's record as a tuple in :data:`RECORD_FIELDS` order (lists copied)."""
+        rows = list(rows)
         if len(self) <= WHOLE_COLUMNS_UP_TO:
-            columns, at = self._record_columns, list(rows)
-        else:
-            at = list(rows)
-            columns, at = _record_fields(self.cells, at), range(len(at))
+            columns, at = self._record_columns, rows
+        else:  # just these rows, read once per column
+            columns, at = _record_fields(self.cells, rows), range(len(rows))
         ids, names, artists, albums, years, pops, genres, durations = columns
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
                  list(genres[r]), durations[r]) for r in at]
