@@ -1,0 +1,51 @@
+"""Key lookups and per-row reads, the two ways a catalog answers: a scan of the Arrow
+column (large catalogs, first queries) and an index (small catalogs, later queries),
+and whole-column caches against reading only the rows asked for. Both must agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import musicrec.data.catalog as catalog_module
+import musicrec.data.keys as keys_module
+from musicrec.data.keys import KeyLookup
+
+
+@pytest.mark.parametrize("scan_first", [False, True])
+def test_scan_and_index_give_the_same_rows(monkeypatch, scan_first):
+    values = pd.Series(["a", "b", None, "a", "", "c", "a"], dtype="string")
+    if scan_first:  # as a large column does for its first lookups
+        monkeypatch.setattr(keys_module, "INDEX_AT_ONCE_BELOW", 0)
+    lookup = KeyLookup(values)
+    asked = ["a", "b", "zz", "", None, "c"] * 3  # past SCANS_BEFORE_INDEX: both paths
+    answers = [lookup.rows(k).tolist() for k in asked]
+    assert answers[:6] == [[0, 3, 6], [1], [], [], [], [5]]
+    assert answers[6:12] == answers[:6] and answers[12:] == answers[:6]
+    assert lookup.first_rows(["c", "a", "zz", "", None]).tolist() == [5, 0, -1, -1, -1]
+
+
+def test_large_catalog_reads_rows_as_a_small_one_does(model, monkeypatch):
+    """Records, labels, text matches and explanations of the default catalog, read
+    row by row (as above WHOLE_COLUMNS_UP_TO) equal the whole-column reads."""
+    from musicrec import Catalog, Recommender
+    from musicrec.model.store import load_model
+
+    rows = [0, 17, 2_000, len(model.catalog) - 1]
+    small = model.catalog
+    expected = (small.records(rows), small.labels(rows), small.match_text("bad guy").rows,
+                Recommender(model)._raw(rows))
+    monkeypatch.setattr(catalog_module, "WHOLE_COLUMNS_UP_TO", 0)
+    monkeypatch.setattr(keys_module, "INDEX_AT_ONCE_BELOW", 0)
+    fresh = load_model(model.path, verify=False)
+    large = fresh.catalog
+    assert isinstance(large, Catalog) and large is not small
+    assert large.records(rows) == expected[0]
+    assert large.labels(rows) == expected[1]
+    assert large.match_text("bad guy").rows == expected[2]
+    assert np.array_equal(Recommender(fresh)._raw(rows), expected[3], equal_nan=True)
+    assert large.index_of(str(small.column("track_id")[17])) == 17
+    ours = [r.track_id for r in Recommender(fresh).recommend(["bad guy"], k=10).results]
+    theirs = [r.track_id for r in Recommender(model).recommend(["bad guy"], k=10).results]
+    assert ours == theirs
