@@ -62,8 +62,7 @@ class HnswIndex(ApproximateIndex):
         return self.graph.search(queries, fetch, params=params)
 
     def describe(self) -> str:
-        return (f"hnsw (approximate: faiss HNSW graph, {self.graph.hnsw.nb_neighbors(1)} "
-                f"links per track)")
+        return f"hnsw (approximate: faiss HNSW graph, M {self.graph.hnsw.nb_neighbors(1)})"
 
     def save(self, directory: Path) -> dict[str, Any]:
         faiss_module(1).write_index(self.graph, str(directory / FILE))
