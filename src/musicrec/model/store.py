@@ -386,5 +386,5 @@ def load_model(directory: str | Path, *, verify: bool | str = True) -> Model:
             f"the model at {directory} is inconsistent: its index is '{index.name}', its "
             f"manifest says '{manifest.get('index')}'"
         )
-    catalog = Catalog(tracks, interactions, playlists)
+    catalog = Catalog(tracks, interactions, playlists, ids_checked=True)
     return Model(catalog, space, vectors, index, clusters, manifest, directory)
