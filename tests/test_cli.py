@@ -162,6 +162,12 @@ def test_import_with_an_approximate_index(capsys, index, said):
     assert json.loads(out)[0]["name"] == "Night Drive"
 
 
+def test_unknown_index_is_refused_before_any_work(capsys):
+    code, _, err = cli(capsys, "build", "--index", "foo")
+    assert code == 1 and "unknown index 'foo'" in err and "hnsw, ivf" in err
+    assert "Reading" not in err and "Traceback" not in err
+
+
 def test_default_index_by_catalog_size():
     from musicrec.index.neighbours import MAX_TRACKS
     from musicrec.index.registry import default_backend

@@ -24,6 +24,7 @@ from musicrec.data.registry import (
     locate_files,
 )
 from musicrec.errors import DatasetUnavailableError, InvalidArgumentError, OutdatedModelError
+from musicrec.index.registry import backend
 from musicrec.model.build import build_model
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, load_model, read_manifest, sources_match
@@ -97,6 +98,8 @@ def build_dataset_model(
     dataset's own playlists)."""
     progress = progress or SILENT
     target = model_dir(dataset, cache_dir, kind)
+    if index is not None:
+        backend(index)  # an unknown index is refused before the data is read
     result = read_dataset(dataset, data_dir, cache_dir, progress)
     catalog = Catalog.from_import(result)
     interactions = None
@@ -318,6 +321,8 @@ def import_file(
     if name in DATASETS:
         raise InvalidArgumentError(f"'{name}' is a built-in dataset name; choose another --name")
     target = model_dir(name, cache_dir, kind)
+    if index is not None:
+        backend(index)  # an unknown index is refused before the file is read
     progress.say(f"Reading {path}")
     result = read_mapped(path, dict(mapping), source=name, strict=strict,
                          on_duplicate=on_duplicate, units=dict(units or {}))

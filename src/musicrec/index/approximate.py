@@ -28,6 +28,7 @@ import numpy as np
 from musicrec.errors import ModelIntegrityError
 from musicrec.index.base import Allowed, Index, as_mask, per_query
 from musicrec.index.topk import top_k
+from musicrec.progress import Progress
 
 #: A restriction allowing at most this many rows (or this share) is scanned exactly.
 EXACT_BELOW, EXACT_SHARE = 20_000, 0.05
@@ -37,6 +38,8 @@ WIDEN, MAX_WIDEN = 2.0, 16.0
 #: An exact scan gathers a subset's rows when they are under 1/this of the catalog,
 #: else scores every row in one product and keeps the subset's.
 GATHER_BELOW_SHARE = 32
+#: Rows added to a faiss index at a time (bounds the copy; paces the progress bar).
+ADD_BATCH = 50_000
 
 
 def faiss_module(threads: int | None = None):
@@ -61,6 +64,37 @@ def read_faiss_index(path: Path, what: str):
         except RuntimeError as exc:
             raise ModelIntegrityError(f"the {what} index {path} cannot be read ({exc})"
                                       ) from None
+
+
+def add_in_batches(index, vectors: np.ndarray, label: str,
+                   progress: Progress | None) -> None:
+    """Add ``vectors`` to a faiss index a batch at a time (a row-major float32 copy of
+    one batch, not of all of them), counting them on ``progress``."""
+    n = len(vectors)
+    for start in range(0, n, ADD_BATCH):
+        index.add(np.ascontiguousarray(vectors[start: start + ADD_BATCH], dtype=np.float32))
+        if progress is not None:
+            progress.count(label, min(start + ADD_BATCH, n), n)
+
+
+def only_allowed(params, n: int, allowed_bits: np.ndarray | None):
+    """Make faiss search ``params`` skip the rows whose bit is not set; returns the
+    selector, which the caller keeps referenced until the search has run."""
+    if allowed_bits is None:
+        return None
+    import faiss
+
+    selector = faiss.IDSelectorBitmap(n, faiss.swig_ptr(allowed_bits))
+    params.sel = selector
+    return selector
+
+
+def check_loaded(index, vectors: np.ndarray, directory: Path, what: str) -> None:
+    """Refuse a loaded faiss index that was not built for these vectors."""
+    if index.ntotal != len(vectors) or index.d != vectors.shape[1]:
+        raise ModelIntegrityError(
+            f"the {what} index in {directory} holds {index.ntotal} vectors of {index.d} "
+            f"dimensions, the model {vectors.shape[0]} of {vectors.shape[1]}; rebuild it")
 
 
 def exact_scores(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray) -> np.ndarray:

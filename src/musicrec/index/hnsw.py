@@ -16,8 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from musicrec.errors import ModelIntegrityError
-from musicrec.index.approximate import ApproximateIndex, faiss_module, read_faiss_index
+from musicrec.index.approximate import (
+    ApproximateIndex,
+    add_in_batches,
+    check_loaded,
+    faiss_module,
+    only_allowed,
+    read_faiss_index,
+)
 from musicrec.progress import Progress
 
 FILE = "hnsw.faiss"
@@ -25,7 +31,6 @@ FILE = "hnsw.faiss"
 NEIGHBOURS, BUILD_EFFORT = 16, 100
 #: Search effort: candidates kept while walking, at least this many or the fetch size.
 SEARCH_EFFORT = 64
-_BATCH = 50_000  # rows added to the graph at a time (for the progress bar)
 
 
 class HnswIndex(ApproximateIndex):
@@ -40,13 +45,9 @@ class HnswIndex(ApproximateIndex):
     @classmethod
     def build(cls, vectors: np.ndarray, progress: Progress | None = None) -> HnswIndex:
         faiss = faiss_module()
-        n = len(vectors)
         graph = faiss.IndexHNSWFlat(vectors.shape[1], NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = BUILD_EFFORT
-        for start in range(0, n, _BATCH):  # a row-major copy of one batch at a time
-            graph.add(np.ascontiguousarray(vectors[start: start + _BATCH], dtype=np.float32))
-            if progress is not None:
-                progress.count("HNSW graph", min(start + _BATCH, n), n)
+        add_in_batches(graph, vectors, "HNSW graph", progress)
         return cls(vectors, graph)
 
     def _candidates(self, queries: np.ndarray, fetch: int,
@@ -56,10 +57,10 @@ class HnswIndex(ApproximateIndex):
 
         params = faiss.SearchParametersHNSW()
         params.efSearch = int(max(SEARCH_EFFORT, fetch) * widen)
-        if allowed_bits is not None:
-            selector = faiss.IDSelectorBitmap(len(self.vectors), faiss.swig_ptr(allowed_bits))
-            params.sel = selector  # (selector and bits stay referenced until the search ends)
-        return self.graph.search(queries, fetch, params=params)
+        selector = only_allowed(params, len(self.vectors), allowed_bits)
+        found = self.graph.search(queries, fetch, params=params)
+        del selector  # (held until the search has run)
+        return found
 
     def describe(self) -> str:
         return f"hnsw (approximate: faiss HNSW graph, M {self.graph.hnsw.nb_neighbors(1)})"
@@ -71,8 +72,5 @@ class HnswIndex(ApproximateIndex):
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> HnswIndex:
         graph = read_faiss_index(directory / FILE, "HNSW")
-        if graph.ntotal != len(vectors) or graph.d != vectors.shape[1]:
-            raise ModelIntegrityError(
-                f"the HNSW index in {directory} holds {graph.ntotal} vectors of {graph.d} "
-                f"dimensions, the model {vectors.shape[0]} of {vectors.shape[1]}; rebuild it")
+        check_loaded(graph, vectors, directory, "HNSW")
         return cls(vectors, graph)

@@ -21,11 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from musicrec.errors import ModelIntegrityError
 from musicrec.index.approximate import (
     ApproximateIndex,
+    add_in_batches,
+    check_loaded,
     exact_scores,
     faiss_module,
+    only_allowed,
     read_faiss_index,
 )
 from musicrec.progress import Progress
@@ -37,7 +39,6 @@ LISTS_PER_ROOT, TRAIN_PER_LIST = 4, 64
 PROBES, PROBE_SHARE = 48, 0.02
 #: Candidates taken by 8-bit score per result, before the exact re-ranking.
 RERANK = 4
-_BATCH = 100_000
 
 
 def lists_for(n: int) -> int:
@@ -69,10 +70,7 @@ class IvfIndex(ApproximateIndex):
         if progress is not None:
             progress.say(f"Learning {lists:,} IVF cells from {len(sample):,} vectors")
         cells.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
-        for start in range(0, n, _BATCH):
-            cells.add(np.ascontiguousarray(vectors[start: start + _BATCH], dtype=np.float32))
-            if progress is not None:
-                progress.count("IVF cells", min(start + _BATCH, n), n)
+        add_in_batches(cells, vectors, "IVF cells", progress)
         return cls(vectors, cells)
 
     def _candidates(self, queries: np.ndarray, fetch: int,
@@ -82,9 +80,7 @@ class IvfIndex(ApproximateIndex):
 
         wanted = min(len(self.vectors), fetch * RERANK)
         params = faiss.SearchParametersIVF()
-        if allowed_bits is not None:
-            selector = faiss.IDSelectorBitmap(len(self.vectors), faiss.swig_ptr(allowed_bits))
-            params.sel = selector  # (selector and bits stay referenced until the search ends)
+        selector = only_allowed(params, len(self.vectors), allowed_bits)  # held below
         probes = min(self.cells.nlist, int(self.probes * widen))
         while True:  # the probed cells may hold fewer rows than wanted: probe more
             params.nprobe = probes
@@ -92,6 +88,7 @@ class IvfIndex(ApproximateIndex):
             if probes >= self.cells.nlist or (rows[:, -1] >= 0).all():
                 break
             probes = min(self.cells.nlist, probes * 4)
+        del selector
         scores = exact_scores(self.vectors, queries, rows)
         order = np.argsort(-scores, axis=1, kind="stable")[:, :fetch]
         return np.take_along_axis(scores, order, 1), np.take_along_axis(rows, order, 1)
@@ -107,8 +104,5 @@ class IvfIndex(ApproximateIndex):
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> IvfIndex:
         cells = read_faiss_index(directory / FILE, "IVF")
-        if cells.ntotal != len(vectors) or cells.d != vectors.shape[1]:
-            raise ModelIntegrityError(
-                f"the IVF index in {directory} holds {cells.ntotal} vectors of {cells.d} "
-                f"dimensions, the model {vectors.shape[0]} of {vectors.shape[1]}; rebuild it")
+        check_loaded(cells, vectors, directory, "IVF")
         return cls(vectors, cells)

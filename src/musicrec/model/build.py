@@ -12,6 +12,7 @@ import numpy as np
 from musicrec.data.catalog import Catalog
 from musicrec.data.labels import TrackLabels
 from musicrec.index import build_index
+from musicrec.index.registry import backend
 from musicrec.io import scratch_file
 from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
@@ -47,6 +48,8 @@ def build_model(
     learned kind borrows from when ``catalog`` has no labels (see the style kind).
     """
     progress = progress or SILENT
+    if index is not None:
+        backend(index)  # an unknown name is refused before any work
     with limited_threads() as threads:  # one per free core: no spinning on busy ones
         if threads < usable_cores() and fixed_thread_count() is None:
             progress.say(f"Other programs keep cores busy: building with {threads} "

@@ -99,24 +99,6 @@ def _library_versions() -> dict[str, str]:
     }
 
 
-def save_model(
-    directory: str | Path,
-    catalog: Catalog,
-    space: FeatureSpace,
-    vectors: np.ndarray,
-    index: Index,
-    clusters: ModelClusters,
-    *,
-    kind: str,
-    dataset: str = "custom",
-    sources: list[dict[str, Any]] | None = None,
-) -> Model:
-    """Write a fitted model into ``directory`` atomically and load it back (checked)."""
-    write_model(directory, catalog, space, vectors, index, clusters, kind=kind,
-                dataset=dataset, sources=sources)
-    return load_model(directory)
-
-
 def write_model(
     directory: str | Path,
     catalog: Catalog,
@@ -129,7 +111,8 @@ def write_model(
     dataset: str = "custom",
     sources: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Write a fitted model into ``directory`` atomically (see :func:`save_model`)."""
+    """Write a fitted model into ``directory`` atomically; read it back (checked) with
+    :func:`load_model`."""
     directory = Path(directory)
     with staged_directory(directory) as staging:
         write_tracks(staging / TRACKS, catalog.tracks)

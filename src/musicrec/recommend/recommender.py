@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
+from musicrec.data.catalog import WHOLE_COLUMNS_UP_TO
 from musicrec.data.schema import feature_matrix
 from musicrec.errors import InvalidArgumentError, MusicrecError, UnknownTrackError
 from musicrec.index import Allowed, Index, RowMask
@@ -110,8 +111,6 @@ class Recommender:
         """Raw feature values of catalog rows (for explanations): from one matrix of the
         whole catalog when it is small, from just those rows above
         ``WHOLE_COLUMNS_UP_TO`` (a million-row matrix is not worth a first query)."""
-        from musicrec.data.catalog import WHOLE_COLUMNS_UP_TO
-
         if len(self.catalog) <= WHOLE_COLUMNS_UP_TO:
             return self._raw_all[rows]
         # the catalog's float64 columns (converted once each), read at these rows
