@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from musicrec.data.catalog import Catalog
 from musicrec.data.importers.common import ImportResult
@@ -42,6 +43,20 @@ def model_dir(name: str, cache_dir: Path | None = None, kind: str = DEFAULT_KIND
     get_kind(kind)  # raises for an unknown kind, listing the known ones
     folder = name if kind == DEFAULT_KIND else f"{name}-{kind}"
     return (cache_dir or default_cache_dir()) / "models" / folder
+
+
+def default_kind(dataset: str, cache_dir: Path | None = None) -> str:
+    """The model kind a dataset is built with when none is named: 'audio' for a library
+    scanned from audio files, else the default kind."""
+    from musicrec.data.imported import find_imported
+
+    if dataset in DATASETS:
+        return DEFAULT_KIND
+    try:
+        found = find_imported(cache_dir or default_cache_dir(), dataset)
+    except Exception:  # an unreadable dataset is reported where it is read
+        return DEFAULT_KIND
+    return (found.default_kind if found is not None else None) or DEFAULT_KIND
 
 
 def unknown_dataset(name: str, cache_dir: Path | None) -> InvalidArgumentError:
@@ -88,7 +103,7 @@ def build_dataset_model(
     cache_dir: Path | None = None,
     features: Sequence[str] | None = None,
     weights: Mapping[str, float] | None = None,
-    kind: str = DEFAULT_KIND,
+    kind: str | None = None,
     listens: str | None = None,
     index: str | None = None,
     progress: Progress | None = None,
@@ -97,6 +112,7 @@ def build_dataset_model(
     collaborative kind learns from the imported listening data ``listens`` (default: the
     dataset's own playlists)."""
     progress = progress or SILENT
+    kind = kind or default_kind(dataset, cache_dir)
     target = model_dir(dataset, cache_dir, kind)
     if index is not None:
         backend(index)  # an unknown index is refused before the data is read
@@ -210,7 +226,7 @@ def ensure_model(
     *,
     data_dir: Path | None = None,
     cache_dir: Path | None = None,
-    kind: str = DEFAULT_KIND,
+    kind: str | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """The dataset's model, built on first use or when its source files changed.
@@ -221,6 +237,7 @@ def ensure_model(
     from musicrec.data.imported import find_imported
 
     progress = progress or SILENT
+    kind = kind or default_kind(dataset, cache_dir)
     directory = model_dir(dataset, cache_dir, kind)
     options = {"data_dir": data_dir, "cache_dir": cache_dir, "kind": kind, "progress": progress}
     known = dataset in DATASETS or find_imported(cache_dir or default_cache_dir(),
@@ -260,7 +277,7 @@ def open_recommender(
     model_path: str | Path | None = None,
     data_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
-    kind: str = DEFAULT_KIND,
+    kind: str | None = None,
     progress: Progress | None = None,
     spotify: SpotifySettings | None = None,
     features_file: str | Path | None = None,
@@ -465,6 +482,7 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
         ("features", ", ".join(space.features_)),
         ("style", _style_text(space, model.kind)),
         ("listening data", _collaborative_text(space)),
+        *_audio_rows(space, manifest),
         ("index", index.describe() + ("" if width is None else
                                       f" ({width} neighbours per track, for one-track "
                                       "queries)")),
@@ -473,12 +491,30 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
     ]
 
 
+def _audio_rows(space, manifest) -> list[tuple[str, str]]:
+    """What ``info`` says of a library scanned from audio files."""
+    block = getattr(space, "collab_", None)
+    rows = []
+    if block is not None and block.method == "audio":
+        rows.append(("sound", f"audio embedding of the recordings ({block.dims} summary "
+                     f"statistics: MFCCs, spectral contrast, chroma, onsets, tempogram), "
+                     f"standardised over the library, {block.share:.0%} of the similarity"))
+    estimated = manifest.get("estimated_features") or []
+    if estimated:
+        rows.append(("estimates", f"{', '.join(estimated)} are estimated from the audio "
+                     "(formulas in docs/audio-features.md), not Spotify's values; tempo, "
+                     "key, mode, loudness and duration are measured"))
+    return rows
+
+
 def _collaborative_text(space) -> str:
     """What ``info`` says of the factors learned from listening data."""
     block = getattr(space, "collab_", None)
     if block is None:
         return "-"
     d = block.details
+    if block.method == "audio":
+        return "-"
     text = (f"{block.method} factors ({block.dims} dimensions) of {len(block.track_ids):,} "
             f"tracks, learned from {d.get('interactions', 0):,} interactions of "
             f"{d.get('users', 0):,} playlists or listeners ({d.get('source', '?')})")
@@ -509,3 +545,167 @@ def _style_text(space, kind: str) -> str:
             f"reading their audio features, year, popularity and titles; "
             f"{given['imputed_share']:.0%} of those inputs are missing here and imputed"
             + (f" ({imputed})" if imputed else ""))
+
+
+#: The dataset name a scanned library gets unless told otherwise
+LIBRARY = "library"
+
+
+def analysis_cache_path(cache_dir: Path | None = None) -> Path:
+    """Where audio analyses are kept (by content hash; shared by every library)."""
+    return (cache_dir or default_cache_dir()) / "audio" / "analyses.sqlite"
+
+
+def scan_library(
+    folders: Sequence[str | Path],
+    *,
+    name: str = LIBRARY,
+    cache_dir: Path | None = None,
+    full: bool = False,
+    jobs: int | None = None,
+    max_minutes: float | None = None,
+    min_seconds: float | None = None,
+    index: str | None = None,
+    progress: Progress | None = None,
+):
+    """Analyse the audio files under ``folders`` (unchanged ones from the cache), keep
+    them as the dataset ``name`` and build its 'audio' model; returns (model, report).
+
+    The previous library and model stay as they were until the new ones are complete.
+    """
+    from musicrec.data.imported import save_imported
+    from musicrec.features.audio.cache import AnalysisCache
+    from musicrec.features.audio.decode import WINDOW_SECONDS
+    from musicrec.features.audio.library import library_tables
+    from musicrec.features.audio.scan import scan_files
+
+    progress = progress or SILENT
+    if name in DATASETS:
+        raise InvalidArgumentError(f"'{name}' is a built-in dataset name; choose another --name")
+    target = model_dir(name, cache_dir, "audio")
+    if index is not None:
+        backend(index)
+    window = None if full else WINDOW_SECONDS
+    with AnalysisCache(analysis_cache_path(cache_dir)) as cache:
+        scanned, report = scan_files([Path(f) for f in folders], cache, window=window,
+                                     jobs=jobs, max_minutes=max_minutes,
+                                     min_seconds=min_seconds, progress=progress)
+    result = library_tables(scanned)
+    if len(result.tracks) < 2:
+        raise InvalidArgumentError(
+            f"only {len(result.tracks)} song(s) could be analysed under "
+            f"{', '.join(str(f) for f in folders)}; a library needs at least 2 "
+            f"({'; '.join(line.strip() for line in report.summary())})")
+    folders_text = [str(Path(f).expanduser().resolve()) for f in folders]
+    fingerprint = _library_fingerprint(result, scanned, window)
+    unchanged = _unchanged_library(name, fingerprint, target, cache_dir)
+    if unchanged is not None:
+        progress.say(f"The library '{name}' is unchanged: keeping its model")
+        return unchanged, report
+    saved = save_imported(
+        cache_dir or default_cache_dir(), name, result, {},
+        {"path": ", ".join(folders_text), "folders": folders_text},
+        extra={"default_kind": "audio",
+               "library": {"window": "full" if full else WINDOW_SECONDS,
+                           "files": report.found, "songs": len(result.tracks),
+                           "skipped": dict(report.skipped), "fingerprint": fingerprint}})
+    progress.say(f"Building the 'audio' model of '{name}' ({len(result.tracks):,} songs)")
+    model = build_model(Catalog.from_import(result), target, "audio", dataset=name,
+                        sources=[saved.tracks_file], index=index, progress=progress)
+    return model, report
+
+
+def _library_fingerprint(result: ImportResult, scanned, window) -> str:
+    """What a library is made of: its songs, their files and how they were analysed."""
+    import hashlib
+    import json
+
+    from musicrec.features.audio.scan import settings_key
+
+    files = result.files
+    parts = {"settings": settings_key(window),
+             "files": sorted(str(e.path) + ":" + e.sha256 for e in scanned if e.ok),
+             "songs": sorted(files["track_id"]) if len(files) else []}
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _unchanged_library(name: str, fingerprint: str, target: Path,
+                       cache_dir: Path | None) -> Model | None:
+    """The library's model when the library is as it was when that model was built."""
+    from musicrec.data.imported import find_imported
+
+    try:
+        found = find_imported(cache_dir or default_cache_dir(), name)
+        if found is None or found.description.get("library", {}).get(
+                "fingerprint") != fingerprint or not target.exists():
+            return None
+        if not sources_match(read_manifest(target), [found.tracks_file]):
+            return None
+        return load_model(target)
+    except Exception:  # anything unreadable: build it again
+        return None
+
+
+def library_duplicates(name: str = LIBRARY, cache_dir: Path | None = None) -> tuple[
+        Catalog, list[dict], Any]:
+    """The library's catalog, its groups of duplicates and versions, and its files table."""
+    from musicrec.data.imported import find_imported, read_imported
+    from musicrec.features.audio.library import duplicate_groups
+
+    found = find_imported(cache_dir or default_cache_dir(), name)
+    if found is None or found.default_kind != "audio":
+        raise InvalidArgumentError(
+            f"no library called '{name}': scan one first with musicrec library scan FOLDER"
+            + ("" if name == LIBRARY else f" --name {name}"))
+    result = read_imported(found)
+    groups = duplicate_groups(result.tracks, result.embeddings, result.files)
+    return Catalog.from_import(result), groups, result.files
+
+
+def library_seed_tracks(library: str, seeds: Sequence[str], cache_dir: Path | None = None):
+    """The library songs ``seeds`` name, as tracks another catalog can take as seeds:
+    their descriptors (measured and estimated) and tags, with 'library:' ids."""
+    from musicrec.data.imported import find_imported, read_imported
+
+    found = find_imported(cache_dir or default_cache_dir(), library)
+    if found is None or found.default_kind != "audio":
+        raise InvalidArgumentError(
+            f"no library called '{library}': scan one first with musicrec library scan FOLDER")
+    catalog = Catalog.from_import(read_imported(found))
+    rows = []
+    for seed in seeds:
+        row = catalog.index_of(seed)
+        if row is None:
+            from musicrec.errors import UnknownTrackError
+
+            try:
+                row = catalog.match_text(seed).rows[0]
+            except UnknownTrackError as exc:
+                raise UnknownTrackError(seed, exc.candidates, f"no song of the library "
+                                        f"'{library}' matches '{seed}'") from None
+        rows.append(row)
+    tracks = catalog.tracks.iloc[rows].copy()
+    tracks["source"] = "library"
+    return tracks
+
+
+def recommend_from_library(rec: Recommender, tracks, *, k: int = 10):
+    """Tracks of ``rec``'s catalog like songs of a scanned library: the songs are added
+    as outside tracks described by their descriptors (measured tempo, key, mode,
+    loudness; estimated energy, danceability, ...), which is all the two catalogs share;
+    the result says so. ``tracks`` come from :func:`library_seed_tracks`."""
+    from musicrec.data.schema import ESTIMATED_FROM_AUDIO
+    from musicrec.recommend.request import RecommendRequest
+
+    if rec.catalog.tracks["source"].eq("audio files").all():
+        raise InvalidArgumentError("match songs of a library against another catalog "
+                                   "(--dataset spotify_songs, say), not a library")
+    rec.add_extra(tracks)
+    result = rec.recommend(RecommendRequest(list(tracks["track_id"]), k=k))
+    used = [f for f in rec.space.features_ if f in ESTIMATED_FROM_AUDIO]
+    result.notices.append(
+        f"your songs were matched through the descriptors both catalogs share; in the "
+        f"library, {', '.join(used) or 'the descriptors'} are estimates from the audio "
+        "(docs/audio-features.md), the catalog's come from Spotify, so this crossing is "
+        "rougher than a search within one catalog")
+    return result

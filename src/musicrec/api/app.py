@@ -76,6 +76,7 @@ def _filters(given: FiltersIn | None) -> Filters:
         year=pair(given.year), popularity=pair(given.popularity),
         duration_ms=pair(given.duration_ms), explicit=given.explicit,
         genres=list(given.genres), exclude_genres=list(given.exclude_genres),
+        exclude_spoken=given.exclude_spoken,
     )
 
 
@@ -278,7 +279,7 @@ def app_from_environment() -> FastAPI:
     cache = os.environ.get("MUSICREC_SPOTIFY_TOKEN_CACHE")
     rec = open_recommender(
         get("DATASET") or "spotify_songs", model_path=get("MODEL_DIR"),
-        data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), kind=get("KIND") or "style",
+        data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), kind=get("KIND") or None,
         spotify=SpotifySettings.from_environment(token_cache=Path(cache) if cache else None),
     )
     return create_app(rec)

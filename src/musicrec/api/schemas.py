@@ -49,6 +49,7 @@ class FiltersIn(Strict):
     explicit: bool | None = None
     genres: list[Text] = Field(default_factory=list, max_length=50)
     exclude_genres: list[Text] = Field(default_factory=list, max_length=50)
+    exclude_spoken: bool = False
 
 
 class RecommendIn(Strict):

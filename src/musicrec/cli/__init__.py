@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 
-from musicrec.cli import explore, model, recommend, serve  # noqa: F401  (register commands)
+from musicrec.cli import explore, library, model, recommend, serve  # noqa: F401  (register)
 from musicrec.cli.app import app
 from musicrec.cli.options import say_notices, stderr
 from musicrec.errors import MusicrecError

@@ -58,7 +58,7 @@ def build(
         )
     style = "" if built.space.style is None else " plus learned style"
     stderr().print(
-        f"Built model '{where.dataset}' ({where.kind}): {len(built.catalog):,} tracks, "
+        f"Built model '{where.dataset}' ({built.kind}): {len(built.catalog):,} tracks, "
         f"{len(built.space.features_)} features{style}, at {built.path}"
     )
 
@@ -283,7 +283,7 @@ def _evaluate_artists(name: str, seed: int, json_out: Path | None, where: ModelC
         task = artist_task(listens, model.catalog, model.vectors)
         scores, sizes = evaluate_artists(task, seed, progress=reporter.progress())
     table = Table(title=f"Artist task: held-out users' artists ({name}, content from the "
-                        f"'{where.kind}' model)", title_justify="left")
+                        f"'{model.kind}' model)", title_justify="left")
     columns = ("r_precision", "ndcg@100", "recall@100")
     for column in ("method", *columns):
         table.add_column(column, justify="left" if column == "method" else "right")

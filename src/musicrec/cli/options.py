@@ -47,12 +47,13 @@ ModelDir = Annotated[
                  "'musicrec import' (instead of a dataset's).", show_default=False),
 ]
 Kind = Annotated[
-    str,
+    str | None,
     typer.Option("--model", "-m", help="How vectors are made. style: audio features plus "
                  "learned genre and playlist style (the default); original: the seed method, "
                  "audio features only; hybrid: style plus what playlists or plays put "
                  "together (ALS); als: playlists or plays only; lightfm: LightFM on them "
-                 "(the hybrid extra)."),
+                 "(the hybrid extra); audio: how your own files sound (the default for a "
+                 "library from 'musicrec library scan').", show_default=False),
 ]
 
 
@@ -61,7 +62,7 @@ class ModelChoice:
     """Which model a command works on, as the shared options said."""
 
     dataset: str = "spotify_songs"
-    kind: str = "style"
+    kind: str | None = None  # None: the dataset's own default (see workspace.default_kind)
     model_dir: Path | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
@@ -80,7 +81,7 @@ class ModelChoice:
 
 _SHARED = (
     ("dataset", Dataset, "spotify_songs"),
-    ("kind", Kind, "style"),
+    ("kind", Kind, None),
     ("model_dir", ModelDir, None),
     ("data_dir", DataDir, None),
     ("cache_dir", CacheDir, None),

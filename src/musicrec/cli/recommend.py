@@ -56,6 +56,9 @@ def recommend(
                                                  show_default=False)] = None,
     explicit: Annotated[bool | None, typer.Option("--explicit/--clean",
                         help="Only explicit / only clean tracks.", show_default=False)] = None,
+    no_spoken_word: Annotated[bool, typer.Option(
+        "--no-spoken-word", help="Leave out spoken word (speechiness over 0.66: talk, "
+        "audiobooks).")] = False,
     genre: Annotated[list[str] | None, typer.Option(
         "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
     exclude_genre: Annotated[list[str] | None, typer.Option(
@@ -114,6 +117,7 @@ def recommend(
             duration_ms=parse_range(duration, "--duration", minutes=True)
             if duration is not None else None,
             explicit=explicit,
+            exclude_spoken=no_spoken_word,
             genres=list(genre or []),
             exclude_genres=list(exclude_genre or []),
         ),

@@ -68,6 +68,7 @@ class Catalog:
         playlists: pd.DataFrame | None = None,
         *,
         ids_checked: bool = False,
+        embeddings: np.ndarray | None = None,
     ) -> None:
         # a model's table was checked when it was built (and its file against the
         # manifest since): hashing a million ids again would cost a start 0.3-0.7 s
@@ -98,11 +99,18 @@ class Catalog:
         self.tracks = tracks
         self.interactions = interactions if interactions is not None else empty_interactions()
         self.playlists = playlists
+        if embeddings is not None and len(embeddings) != len(tracks):
+            raise InvalidArgumentError(f"{len(embeddings)} audio embeddings for "
+                                       f"{len(tracks)} tracks")
+        #: (n, d) audio embeddings of a library scanned from files (None otherwise); read
+        #: by the 'audio' model kind when it is built, not kept in the model
+        self.embeddings = embeddings
 
     @classmethod
     def from_import(cls, result: ImportResult) -> Catalog:
         """A catalog from an importer's result."""
-        return cls(result.tracks, result.interactions, result.playlists)
+        return cls(result.tracks, result.interactions, result.playlists,
+                   embeddings=result.embeddings)
 
     def __len__(self) -> int:
         return len(self.tracks)

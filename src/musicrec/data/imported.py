@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from musicrec.data.importers.common import ImportResult
@@ -29,6 +30,8 @@ DESCRIPTION = "dataset.json"
 TRACKS = "tracks.parquet"
 INTERACTIONS = "interactions.parquet"
 PLAYLISTS = "playlists.parquet"
+EMBEDDINGS = "audio_embeddings.npy"
+FILES = "audio_files.parquet"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,11 @@ class ImportedDataset:
         return list(self.description.get("features", []))
 
     @property
+    def default_kind(self) -> str | None:
+        """The model kind this dataset is built with unless told otherwise."""
+        return self.description.get("default_kind")
+
+    @property
     def source(self) -> str:
         return str(self.description.get("source", {}).get("path", "?"))
 
@@ -61,8 +69,10 @@ def imported_dir(cache_dir: Path, name: str) -> Path:
 
 
 def save_imported(cache_dir: Path, name: str, result: ImportResult,
-                  mapping: dict[str, str], source: dict[str, Any]) -> ImportedDataset:
-    """Write an import's tables into the cache as dataset ``name`` (atomically)."""
+                  mapping: dict[str, str], source: dict[str, Any],
+                  extra: dict[str, Any] | None = None) -> ImportedDataset:
+    """Write an import's tables into the cache as dataset ``name`` (atomically);
+    ``extra`` goes into ``dataset.json`` as it is (a scanned library's settings)."""
     from musicrec.data.schema import AUDIO_FEATURES
 
     directory = imported_dir(cache_dir, name)
@@ -73,6 +83,11 @@ def save_imported(cache_dir: Path, name: str, result: ImportResult,
             result.interactions.to_parquet(staging / INTERACTIONS, index=False)
         if result.playlists is not None:
             result.playlists.to_parquet(staging / PLAYLISTS, index=False)
+        if result.embeddings is not None:
+            np.save(staging / EMBEDDINGS, np.asarray(result.embeddings, np.float32),
+                    allow_pickle=False)
+        if result.files is not None:
+            result.files.to_parquet(staging / FILES, index=False)
         description = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -81,6 +96,7 @@ def save_imported(cache_dir: Path, name: str, result: ImportResult,
             "features": [f for f in AUDIO_FEATURES if tracks[f].notna().any()],
             "playlists": 0 if result.playlists is None else len(result.playlists),
             "report": None if result.report is None else result.report.to_dict(),
+            **(extra or {}),
         }
         (staging / DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n")
     return ImportedDataset(name, directory, description)
@@ -120,6 +136,10 @@ def read_imported(dataset: ImportedDataset) -> ImportResult:
                         if (dataset.path / INTERACTIONS).is_file() else empty_interactions())
         playlists = (pd.read_parquet(dataset.path / PLAYLISTS)
                      if (dataset.path / PLAYLISTS).is_file() else None)
+        embeddings = (np.load(dataset.path / EMBEDDINGS, allow_pickle=False)
+                      if (dataset.path / EMBEDDINGS).is_file() else None)
+        files = (pd.read_parquet(dataset.path / FILES)
+                 if (dataset.path / FILES).is_file() else None)
     except FileNotFoundError as exc:
         raise DatasetUnavailableError(
             f"the imported dataset '{dataset.name}' is incomplete ({exc.filename} is "
@@ -129,5 +149,9 @@ def read_imported(dataset: ImportedDataset) -> ImportResult:
                                   f"({exc}); import the file again") from exc
     for column in ("artists", "genres"):
         tracks[column] = [None if v is None else list(v) for v in tracks[column]]
+    if embeddings is not None and embeddings.shape[0] != len(tracks):
+        raise ModelIntegrityError(f"the imported dataset at {dataset.path} has "
+                                  f"{embeddings.shape[0]} audio embeddings for {len(tracks)} "
+                                  "tracks; scan the folder again")
     return ImportResult(tracks=tracks, interactions=interactions, playlists=playlists,
-                        sources=[dataset.tracks_file])
+                        sources=[dataset.tracks_file], embeddings=embeddings, files=files)

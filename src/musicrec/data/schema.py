@@ -28,6 +28,13 @@ AUDIO_FEATURES: tuple[str, ...] = (
     "valence",
     "tempo",
 )
+#: Features a library scanned from audio files holds as estimates (the rest of its
+#: features are measured); explanations and ``info`` say so
+ESTIMATED_FROM_AUDIO: tuple[str, ...] = (
+    "energy", "danceability", "valence", "acousticness", "instrumentalness", "speechiness",
+    "liveness")
+#: The ``source`` of tracks scanned from audio files
+AUDIO_SOURCE = "audio files"
 
 TRACK_COLUMNS: tuple[str, ...] = (
     "track_id",

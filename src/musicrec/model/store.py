@@ -142,10 +142,22 @@ def write_model(
                 "features": len(space.features_),
             },
             "features": space.features_,
+            "estimated_features": _estimated(catalog, space.features_),
             "style": None if space.style is None else space.style.to_dict(),
             "sources": list(sources or []),
         }
         _write_manifest(staging, manifest)
+
+
+def _estimated(catalog: Catalog, features: list[str]) -> list[str]:
+    """The model's features that its catalog holds as estimates (tracks scanned from
+    audio files), for explanations and ``info`` to say so."""
+    from musicrec.data.schema import AUDIO_SOURCE, ESTIMATED_FROM_AUDIO
+
+    source = catalog.tracks["source"]
+    if not len(source) or not (source == AUDIO_SOURCE).any():
+        return []
+    return [f for f in features if f in ESTIMATED_FROM_AUDIO]
 
 
 def _write_vectors(path: Path, vectors: np.ndarray) -> None:

@@ -156,6 +156,21 @@ def listening_reason(cosine: float) -> Reason:
                   "listening")
 
 
+def sound_reason(cosine: float) -> Reason:
+    """The audio embedding put the track near the seeds: timbre, harmony and rhythm
+    statistics of the recordings themselves are alike (their cosine)."""
+    return Reason("audio embedding", round(cosine, 4), 1.0,
+                  f"sounds alike in the recordings (audio embedding {cosine:.2f})", "sound")
+
+
+def mark_estimates(reasons: list[Reason], estimated: frozenset[str]) -> None:
+    """Say in the text that a descriptor was estimated from audio, not measured."""
+    for i, r in enumerate(reasons):
+        if r.feature in estimated and r.kind == "sound":
+            reasons[i] = Reason(r.feature, r.value, r.seed_value, f"{r.text} (estimated)",
+                                r.kind)
+
+
 def why_text(reasons: list[Reason], score: float) -> str:
     """The one-line explanation shown to users: what listening data says, how it sounds
     alike, then context."""

@@ -72,6 +72,10 @@ def _number(part: str, text: str, name: str, minutes: bool) -> float | None:
     return (whole * 60 + seconds) * 1000.0
 
 
+#: Speechiness above which a track is spoken word (Spotify's documented threshold)
+SPOKEN_WORD = 0.66
+
+
 @dataclass
 class Filters:
     """Which tracks may be recommended. Every range is inclusive; None means no limit.
@@ -85,6 +89,8 @@ class Filters:
     explicit: bool | None = None
     genres: list[str] = field(default_factory=list)
     exclude_genres: list[str] = field(default_factory=list)
+    #: leave out spoken word (speechiness above SPOKEN_WORD: talk, audiobooks, poetry)
+    exclude_spoken: bool = False
 
     def __post_init__(self) -> None:
         for name in ("year", "popularity", "duration_ms"):
@@ -102,7 +108,7 @@ class Filters:
         """True when nothing is filtered."""
         return not (
             self.year or self.popularity or self.duration_ms or self.explicit is not None
-            or self.genres or self.exclude_genres
+            or self.genres or self.exclude_genres or self.exclude_spoken
         )
 
     def mask(self, catalog: Catalog) -> np.ndarray | None:
@@ -133,4 +139,7 @@ class Filters:
             keep &= catalog.genre_mask(self.genres)
         if self.exclude_genres:
             keep &= ~catalog.genre_mask(self.exclude_genres)
+        if self.exclude_spoken:  # a track of unknown speechiness is kept
+            with np.errstate(invalid="ignore"):
+                keep &= ~(catalog.numeric("speechiness") > SPOKEN_WORD)
         return keep

@@ -134,7 +134,8 @@ class Recommender:
             return resolve_seed(self.catalog, seed)
         except UnknownTrackError:
             query = seed.query.strip()
-            track_id = spotify_track_id(query) or (query if is_track_id(query) else None)
+            track_id = spotify_track_id(query) or (
+                query if is_track_id(query) or query in self._extra_rows else None)
             found = self._resolve_extra(seed, track_id, query)
             if found is not None:
                 return found
@@ -459,6 +460,11 @@ class Recommender:
         )
         if self.space.collab_ is not None:
             self._listening_reasons(rows, query, reasons)
+        if self.estimated:
+            from musicrec.recommend.explain import mark_estimates
+
+            for why in reasons:
+                mark_estimates(why, self.estimated)
         rows = rows.tolist()
         clusters = self._cluster_labels
         return [  # Result's fields after rank are the catalog's record fields, in order
@@ -472,9 +478,10 @@ class Recommender:
     def _listening_reasons(self, rows: np.ndarray, query: np.ndarray, reasons) -> None:
         """A reason first where listening data put the track near the seeds: the cosine
         of its factors to the seeds' (always for a purely collaborative model)."""
-        from musicrec.recommend.explain import listening_reason
+        from musicrec.recommend.explain import listening_reason, sound_reason
 
         block = self.space.collab_
+        reason = sound_reason if block.method == "audio" else listening_reason
         start = self.space.dims_ - block.dims
         q = query[start:]
         qn = float(np.linalg.norm(q))
@@ -486,7 +493,13 @@ class Recommender:
         floor = -1.0 if block.warm_only else LISTENING_REASON
         for i, value in enumerate(cosine.tolist()):
             if norms[i] > 0 and value >= floor:
-                reasons[i].insert(0, listening_reason(value))
+                reasons[i].insert(0, reason(value))
+
+    @cached_property
+    def estimated(self) -> frozenset[str]:
+        """Descriptors this model's catalog holds as estimates from audio (a scanned
+        library), which explanations say are estimated."""
+        return frozenset(self.model.manifest.get("estimated_features", ()))
 
     @cached_property
     def _cluster_labels(self) -> list[int]:

@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from musicrec.data.importers.report import ImportReport
@@ -23,6 +24,10 @@ class ImportResult:
     sources: list[Path] = field(default_factory=list)
     #: what the import counted (bad cells, skipped rows), for importers that keep one
     report: ImportReport | None = None
+    #: (n_tracks, d) audio embeddings, one row per track, for a library scanned from files
+    embeddings: np.ndarray | None = None
+    #: per-track facts of a scanned library (path, hash, decoder, ...), by track_id
+    files: pd.DataFrame | None = None
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -1,0 +1,248 @@
+"""Scanning folders of audio files: find, check the cache, analyse the rest in parallel.
+
+Each file is known by the sha256 of its bytes (a file whose size and mtime are as last
+seen is not read again). Analyses run in worker processes (``jobs``, default every
+core; each worker uses one thread), and each result is written to the
+:class:`~musicrec.features.audio.cache.AnalysisCache` as it arrives, so an interrupted
+scan resumes where it stopped. A file that cannot be read, is cut short, is silent or
+makes the analysis fail is skipped with its reason; nothing a file holds stops a scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from musicrec.errors import InvalidArgumentError
+from musicrec.features.audio.cache import AnalysisCache
+from musicrec.features.audio.decode import WINDOW_SECONDS
+from musicrec.progress import SILENT, Progress
+
+#: File kinds scanned (by suffix, any case)
+AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac",
+                            ".wav", ".aif", ".aiff", ".wma"})
+#: Bumped whenever the analysis changes what it computes (old results are then redone)
+ANALYSIS_VERSION = 2
+#: Why a file was skipped, as the summary names it
+REASONS = {
+    "unreadable": "could not be decoded",
+    "truncated": "cut short",
+    "silent": "silent",
+    "failed": "analysis failed",
+    "too_long": "longer than --max-minutes",
+    "too_short": "shorter than --min-seconds",
+}
+
+
+def settings_key(window: float | None) -> str:
+    """What a cached result depends on besides the file's bytes."""
+    return f"v{ANALYSIS_VERSION};window={'full' if window is None else f'{window:g}'}"
+
+
+def find_audio_files(folders: list[Path]) -> list[Path]:
+    """Audio files under ``folders`` (recursively; hidden folders and files skipped),
+    sorted, each once."""
+    found: dict[str, Path] = {}
+    for folder in folders:
+        folder = Path(folder).expanduser()
+        if not folder.exists():
+            raise InvalidArgumentError(f"{folder} does not exist")
+        if folder.is_file():
+            candidates = [folder]
+        else:
+            candidates = []
+            for root, dirs, files in os.walk(folder, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                candidates += [Path(root) / f for f in files if not f.startswith(".")]
+        for path in candidates:
+            if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
+                found.setdefault(str(path.resolve()), path.resolve())
+    return [found[k] for k in sorted(found)]
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class ScannedFile:
+    """One file found by a scan and what is known of it."""
+
+    path: Path
+    sha256: str
+    size: int
+    ok: bool
+    reason: str | None = None
+    message: str | None = None
+    data: dict[str, Any] | None = None  #: tags, analysis, decoder (when ok)
+    cached: bool = False
+
+
+@dataclass
+class ScanReport:
+    """What a scan did: counts, skipped files with reasons, time."""
+
+    found: int = 0
+    analysed: int = 0
+    cached: int = 0
+    same_content: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    examples: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    audio_seconds: float = 0.0
+    jobs: int = 1
+
+    def summary(self) -> list[str]:
+        lines = [f"{self.found:,} audio files found: {self.analysed:,} analysed, "
+                 f"{self.cached:,} unchanged (from the cache)"
+                 + (f", {self.same_content:,} identical copies of another file"
+                    if self.same_content else "")]
+        if self.analysed and self.seconds > 0:
+            lines.append(f"  {self.analysed / self.seconds * 60:.1f} songs per minute with "
+                         f"{self.jobs} worker{'s' if self.jobs > 1 else ''} "
+                         f"({self.audio_seconds / 60:.1f} min of audio in {self.seconds:.1f} s)")
+        for reason, count in sorted(self.skipped.items()):
+            lines.append(f"  skipped {count:,}: {REASONS.get(reason, reason)}")
+        for path, message in self.examples[:10]:
+            lines.append(f"    {path}: {message}")
+        if len(self.examples) > 10:
+            lines.append(f"    ... and {len(self.examples) - 10} more")
+        return lines
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def scan_files(folders: list[Path], cache: AnalysisCache, *,
+               window: float | None = WINDOW_SECONDS, jobs: int | None = None, max_minutes: float | None = None,
+               min_seconds: float | None = None, progress: Progress | None = None
+               ) -> tuple[list[ScannedFile], ScanReport]:
+    """Every audio file under ``folders`` with its analysis (from the cache or made now)."""
+    progress = progress or SILENT
+    started = time.perf_counter()
+    jobs = jobs or default_jobs()
+    if jobs < 1:
+        raise InvalidArgumentError("--jobs must be at least 1")
+    settings = settings_key(window)
+    paths = find_audio_files(folders)
+    report = ScanReport(found=len(paths), jobs=jobs)
+    scanned: list[ScannedFile] = []
+    todo: dict[str, ScannedFile] = {}
+    for done, path in enumerate(paths, 1):
+        try:
+            stat = path.stat()
+            sha = cache.known_hash(str(path), stat.st_size, stat.st_mtime_ns)
+            if sha is None:
+                sha = file_hash(path)
+                cache.remember_file(str(path), stat.st_size, stat.st_mtime_ns, sha)
+        except OSError as exc:
+            report.skipped["unreadable"] += 1
+            report.examples.append((str(path), f"cannot be read ({exc.strerror or exc})"))
+            continue
+        entry = ScannedFile(path, sha, stat.st_size, ok=False)
+        scanned.append(entry)
+        if sha in todo:
+            continue
+        outcome = cache.result(sha, settings)
+        if outcome is None:
+            todo[sha] = entry
+        else:
+            _settle(entry, outcome, cached=True)
+        if done % 200 == 0 or done == len(paths):
+            progress.count("checking files", done, len(paths))
+    cache.commit()
+    if todo:
+        part = "whole files" if window is None else f"{window:g} s from the middle of each"
+        progress.say(f"Analysing {len(todo):,} file{'s' if len(todo) > 1 else ''} with {jobs} "
+                     f"worker{'s' if jobs > 1 else ''} ({part})")
+        limits = {"max_seconds": None if max_minutes is None else max_minutes * 60,
+                  "min_seconds": min_seconds}
+        for sha, outcome in _analyse_all(list(todo.values()), window, jobs, limits, progress):
+            cache.store(sha, settings, outcome)
+            _settle(todo[sha], outcome, cached=False)
+            report.analysed += 1
+            if outcome["ok"]:
+                report.audio_seconds += outcome["data"]["analysis"]["seconds_analysed"]
+        cache.commit()
+    by_hash = {sha: entry for sha, entry in todo.items()}
+    seen: set[str] = set()
+    for entry in scanned:
+        source = by_hash.get(entry.sha256)
+        if source is not None and source is not entry:
+            entry.ok, entry.reason, entry.message, entry.data = (
+                source.ok, source.reason, source.message, source.data)
+        if entry.sha256 in seen:
+            report.same_content += 1
+            continue
+        seen.add(entry.sha256)
+        if entry.cached:
+            report.cached += 1
+        if not entry.ok:
+            report.skipped[entry.reason or "failed"] += 1
+            report.examples.append((str(entry.path), entry.message or "skipped"))
+    report.seconds = time.perf_counter() - started
+    return scanned, report
+
+
+def _settle(entry: ScannedFile, outcome: dict[str, Any], cached: bool) -> None:
+    entry.ok, entry.reason = bool(outcome["ok"]), outcome.get("reason")
+    entry.message, entry.data, entry.cached = outcome.get("message"), outcome.get("data"), cached
+
+
+def _analyse_all(entries: list[ScannedFile], window, jobs: int, limits: dict, progress: Progress):
+    """(sha256, outcome) as the workers finish; Ctrl-C stops the workers at once."""
+    from musicrec.features.audio.worker import analyse_file, init_worker
+
+    total = len(entries)
+    if jobs == 1 or total == 1:
+        init_worker(in_process=True)
+        for done, entry in enumerate(entries, 1):
+            yield entry.sha256, analyse_file(str(entry.path), window, limits)
+            progress.count("analysing audio", done, total)
+        return
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, total), initializer=init_worker,
+                               mp_context=multiprocessing.get_context("spawn"))
+    pending: dict[Future, str] = {}
+    queue = list(reversed(entries))
+    done = 0
+    try:
+        def submit() -> None:
+            while queue and len(pending) < 2 * jobs:  # a few ahead, not the whole library
+                entry = queue.pop()
+                pending[pool.submit(analyse_file, str(entry.path), window, limits)] = \
+                    entry.sha256
+
+        submit()
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                sha = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # a worker that died (out of memory, a crash)
+                    outcome = {"ok": False, "reason": "failed",
+                               "message": f"the analysis stopped ({type(exc).__name__}: {exc})"}
+                done += 1
+                yield sha, outcome
+                progress.count("analysing audio", done, total)
+            submit()
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
