@@ -126,9 +126,9 @@ def default_jobs() -> int:
 
 
 def scan_files(folders: list[Path], cache: AnalysisCache, *,
-               window: float | None = WINDOW_SECONDS, jobs: int | None = None, max_minutes: float | None = None,
-               min_seconds: float | None = None, progress: Progress | None = None
-               ) -> tuple[list[ScannedFile], ScanReport]:
+               window: float | None = WINDOW_SECONDS, jobs: int | None = None,
+               max_minutes: float | None = None, min_seconds: float | None = None,
+               progress: Progress | None = None) -> tuple[list[ScannedFile], ScanReport]:
     """Every audio file under ``folders`` with its analysis (from the cache or made now)."""
     progress = progress or SILENT
     started = time.perf_counter()
