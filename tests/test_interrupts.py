@@ -135,3 +135,44 @@ def test_collaborative_build_interrupted_leaves_nothing(workspace, kind, step):
     assert code == 130, err
     assert "Traceback" not in err and "Built model" not in err
     _untouched(cache, before)
+
+
+def test_ctrl_c_during_a_library_scan_keeps_the_library_and_the_analyses_made(
+        tmp_path, data_dir):
+    """Interrupted while the workers analyse: exit 130, the previous library and its model
+    as they were, no worker left behind, and the next scan analyses only the rest."""
+    import sqlite3
+
+    from musicrec.data.imported import find_imported
+
+    music = tmp_path / "music"
+    music.mkdir()
+    clips = sorted((data_dir / "audio").glob("*.ogg"))
+    for clip in clips[:2]:
+        shutil.copy(clip, music / clip.name)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "MUSICREC_CACHE_DIR": str(cache), "COLUMNS": "200"}
+    first = subprocess.run([sys.executable, "-m", "musicrec", "library", "scan", str(music)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = find_imported(cache, "library").description["created"]
+    model_before = load_model(cache / "models" / "library-audio").manifest["created"]
+    for clip in clips[2:]:
+        shutil.copy(clip, music / clip.name)
+    code, err = _interrupt(["library", "scan", str(music), "--jobs", "2"], "Analysing", env,
+                           delay=2.5)
+    assert code == 130, err
+    assert "the next scan goes on from there" in err and "Traceback" not in err
+    assert find_imported(cache, "library").description["created"] == before
+    assert load_model(cache / "models" / "library-audio").manifest["created"] == model_before
+    time.sleep(0.5)
+    workers = subprocess.run(["pgrep", "-f", "multiprocessing.spawn"], capture_output=True,
+                             text=True).stdout.split()
+    assert not [w for w in workers if Path(f"/proc/{w}/environ").exists() and
+                str(cache).encode() in Path(f"/proc/{w}/environ").read_bytes()]
+    kept = sqlite3.connect(cache / "audio" / "analyses.sqlite").execute(
+        "SELECT count(*) FROM results").fetchone()[0]
+    again = subprocess.run([sys.executable, "-m", "musicrec", "library", "scan", str(music)],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"6 audio files found: {6 - kept} analysed, {kept} unchanged" in again.stderr

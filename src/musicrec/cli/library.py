@@ -51,10 +51,17 @@ def scan(
     """Analyse audio files (unchanged ones come from the cache) and build the library."""
     from musicrec.workspace import scan_library
 
-    with Reporter() as reporter:
-        model, report = scan_library(
-            folders, name=name, cache_dir=cache_dir, full=full, jobs=jobs,
-            max_minutes=max_minutes, min_seconds=min_seconds, progress=reporter.progress())
+    try:
+        with Reporter() as reporter:
+            model, report = scan_library(
+                folders, name=name, cache_dir=cache_dir, full=full, jobs=jobs,
+                max_minutes=max_minutes, min_seconds=min_seconds,
+                progress=reporter.progress())
+    except KeyboardInterrupt:
+        say_notices([f"the library '{name}' and its model are as they were; the analyses "
+                     "finished before the interrupt are kept, so the next scan goes on from "
+                     "there"])
+        raise
     err = stderr()
     for line in report.summary():
         err.print(plain(line))

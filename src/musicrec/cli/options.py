@@ -175,12 +175,28 @@ class Reporter:
 
     def count(self, label: str, done: int, total: int) -> None:
         if self._bar is None or self._label != label:
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                ProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
             from rich.progress import Progress as Bar
+            from rich.text import Text
+
+            class Rate(ProgressColumn):
+                """Items per second (files, tracks), once there is a rate to show."""
+
+                def render(self, task) -> Text:
+                    speed = task.finished_speed or task.speed
+                    return Text("" if not speed else
+                                f"{speed:.1f}/s" if speed < 100 else f"{speed:,.0f}/s")
 
             self._close_bar()
             self._bar = Bar(TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(),
-                            console=self.console, transient=True)
+                            Rate(), TimeRemainingColumn(), console=self.console,
+                            transient=True)
             self._bar.start()
             self._task = self._bar.add_task(label, total=total)
             self._label = label
