@@ -141,12 +141,15 @@ def analyse_samples(decoded: Decoded) -> Analysis:
     onset_env = librosa.onset.onset_strength(S=mel_db, sr=sr)
     # tempo from the autocorrelation tempogram (librosa.feature.tempo); librosa's beat
     # tracker is not used: its numba kernels compile for ~4 s in every new process
-    tempo = _tempo(librosa.onset.onset_strength(S=mel_db, sr=sr, aggregate=np.median), sr)
+    # (the median over mel bands resists broadband noise better than the mean)
+    strength = librosa.feature.tempogram(
+        onset_envelope=librosa.onset.onset_strength(S=mel_db, sr=sr, aggregate=np.median),
+        sr=sr, hop_length=HOP).mean(axis=1)
+    tempo = _tempo(strength, sr)
     period = 60.0 * sr / (HOP * tempo)  # frames per beat
     onsets = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr, hop_length=HOP)
     onset_rate = len(onsets) / seconds
-    tempogram = librosa.feature.tempogram(onset_envelope=onset_env, sr=sr, hop_length=HOP)
-    tempogram_mean = tempogram.mean(axis=1)
+    tempogram_mean = strength
     lags = 60.0 * sr / (HOP * TEMPOGRAM_BPM)
     tempogram_at = np.interp(lags, np.arange(len(tempogram_mean)), tempogram_mean)
 
@@ -155,7 +158,10 @@ def analyse_samples(decoded: Decoded) -> Analysis:
     key, mode, mode_score = key_of(chroma_mean)
 
     # harmonic/percussive split on the mel spectrogram (on the STFT it takes ~20x longer)
-    harmonic, percussive = librosa.decompose.hpss(mel, kernel_size=17)
+    # (frames averaged in pairs: the median filters cost a quarter of the full-rate ones)
+    pooled = mel[:, : mel.shape[1] // 2 * 2].reshape(mel.shape[0], -1, 2).mean(axis=2)
+    harmonic, percussive = librosa.decompose.hpss(pooled if pooled.shape[1] >= 16 else mel,
+                                                  kernel_size=13)
     h_energy, p_energy = float(np.sum(harmonic ** 2)), float(np.sum(percussive ** 2))
     harmonic_share = h_energy / (h_energy + p_energy) if h_energy + p_energy > 0 else 0.5
 
@@ -196,13 +202,10 @@ def _loudness(decoded: Decoded) -> float:
     return value if np.isfinite(value) else -70.0
 
 
-def _tempo(onset_env: np.ndarray, sr: int) -> float:
-    """BPM: the strongest period of the mean autocorrelation tempogram under a log-normal
-    prior around 120 BPM, refined between lags by a parabola through the peak."""
-    import librosa
-
-    tempogram = librosa.feature.tempogram(onset_envelope=onset_env, sr=sr, hop_length=HOP)
-    strength = tempogram.mean(axis=1)
+def _tempo(strength: np.ndarray, sr: int) -> float:
+    """BPM: the strongest period of the mean autocorrelation tempogram (``strength``, by
+    lag in frames) under a log-normal prior around 120 BPM, refined between lags by a
+    parabola through the peak."""
     lags = np.arange(len(strength), dtype=np.float64)
     bpm = np.divide(60.0 * sr / HOP, lags, out=np.full_like(lags, np.inf), where=lags > 0)
     prior = np.exp(-0.5 * (np.log2(np.maximum(bpm, 1e-9) / 120.0) / TEMPO_PRIOR_OCTAVES) ** 2)

@@ -28,7 +28,7 @@ from musicrec.progress import SILENT, Progress
 AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".mp4", ".aac",
                             ".wav", ".aif", ".aiff", ".wma"})
 #: Bumped whenever the analysis changes what it computes (old results are then redone)
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 #: Why a file was skipped, as the summary names it
 REASONS = {
     "unreadable": "could not be decoded",
