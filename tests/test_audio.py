@@ -201,6 +201,14 @@ def test_recommend_on_the_library_explains_with_estimates(scanned, library, caps
     names = [r["name"] for r in records]
     assert "Vibe Ace" not in names  # the seed and its re-encoded copy are one song
     assert any("(estimated)" in r["why"] for r in records)
+    # a playlist of your own songs points at their files (usable by any player)
+    playlist = cache.parent / "mix.m3u8"
+    code, _, err = cli(capsys, "recommend", "--dataset", "library", "Vibe Ace", "-k", "3",
+                       "--export", str(playlist), "--cache-dir", str(cache))
+    assert code == 0, err
+    lines = playlist.read_text().splitlines()
+    files = [line for line in lines if not line.startswith("#")]
+    assert len(files) == 3 and all(Path(f).is_file() for f in files)
     code, out, err = cli(capsys, "info", "--dataset", "library", "--cache-dir", str(cache))
     assert code == 0 and "audio: your own audio files" in out
     assert "estimated from the audio" in out
@@ -271,3 +279,57 @@ def test_spoken_word_filter(rec):
     mask = Filters(exclude_spoken=True).mask(rec.catalog)
     speech = rec.catalog.numeric("speechiness")
     assert mask.sum() == np.count_nonzero(~(speech > SPOKEN_WORD)) < len(speech)
+
+
+def test_the_page_switches_to_the_library(scanned, library, rec, tmp_path):
+    """One service serves the default catalog at / and the library under
+    /catalogs/library/; the page's menu goes there, and search, recommend and the map
+    work on the library's songs, with the note that its descriptors are estimates."""
+    import httpx
+
+    from musicrec import Recommender, load_model
+    from musicrec.api.app import create_app
+    from tests.api_server import running
+    from tests.test_web import CHROMIUM
+
+    _, cache = library
+    mine = Recommender(load_model(cache / "models" / "library-audio"))
+    with running(create_app(rec, {"library": mine})) as base:
+        listed = httpx.get(base + "/catalogs").json()
+        assert [(c["path"], c["kind"], c["tracks"], c["estimated"]) for c in listed] == [
+            ("/", "style", 28_356, False), ("/catalogs/library/", "audio", 7, True)]
+        health = httpx.get(base + "/catalogs/library/health").json()
+        assert health["tracks"] == 7
+        answer = httpx.post(base + "/catalogs/library/recommend",
+                            json={"seeds": ["Vibe Ace"], "k": 3}).json()
+        assert len(answer["results"]) == 3
+        if not Path(CHROMIUM).exists():
+            pytest.skip("Chromium is missing: install Debian's 'chromium' package")
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors = []
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(base + "/")
+            page.wait_for_selector("#catalog-box:not([hidden])")
+            assert page.is_hidden("#estimated-note")
+            with page.expect_navigation():
+                page.select_option("#catalog", "/catalogs/library/")
+            assert page.url == base + "/catalogs/library/"
+            page.wait_for_selector("#estimated-note:not([hidden])")
+            page.focus("#search")
+            page.keyboard.type("Vibe Ace")
+            page.wait_for_selector("#suggestions li[aria-selected=true]")
+            assert "Kevin MacLeod" in page.inner_text("#suggestions li[aria-selected=true]")
+            page.keyboard.press("Enter")
+            page.click("#go")
+            page.wait_for_selector("#results li.result")
+            assert 1 <= page.locator("#results li.result").count() <= 6
+            assert "(estimated)" in page.inner_text("#results")
+            page.wait_for_selector("#map .main-svg")
+            assert page.evaluate("document.getElementById('map').data[0].x.length") == 7
+            page.screenshot(path=str(tmp_path / "library-page.png"), full_page=True)
+            browser.close()
+        assert not errors, errors

@@ -34,7 +34,21 @@ def _entries(catalog: Catalog, track_ids: Sequence[str]) -> list[dict]:
         if row is None:
             raise UnknownTrackError(str(track_id), reason=f"track {track_id} is not in the catalog")
         rows.append(row)
-    return catalog.records(rows)
+    entries = catalog.records(rows)
+    has = "location" in catalog.tracks.columns
+    locations = catalog.cells("location", rows) if has and rows else [None] * len(rows)
+    for e, location in zip(entries, locations, strict=True):
+        # a song of your own files is played from its file; any other from Spotify
+        e["file"] = location if isinstance(location, str) and location else None
+        e["url"] = spotify_url(e["track_id"]) if e["file"] is None else e["file"]
+    return entries
+
+
+def file_uri(path: str) -> str:
+    """A file path as a file:// URI (JSPF locations are URIs)."""
+    from pathlib import Path
+
+    return Path(path).absolute().as_uri()
 
 
 def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "musicrec") -> str:
@@ -51,13 +65,17 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
         for e in entries:
             seconds = -1 if e["duration_ms"] is None else round(e["duration_ms"] / 1000)
             label = f"{', '.join(e['artists'])} - {e['name']}"
-            lines += [f"#EXTINF:{seconds},{label}", spotify_url(e["track_id"])]
+            lines += [f"#EXTINF:{seconds},{label}", e["url"]]
         return "\n".join(lines) + "\n"
     if fmt == "jspf":
         tracks = []
         for e in entries:
             track = {"title": e["name"] or "", "creator": ", ".join(e["artists"]),
-                     "album": e["album"] or "", "identifier": [spotify_url(e["track_id"])]}
+                     "album": e["album"] or ""}
+            if e["file"] is not None:
+                track["location"] = [file_uri(e["file"])]
+            else:
+                track["identifier"] = [e["url"]]
             if e["duration_ms"] is not None:
                 track["duration"] = e["duration_ms"]
             tracks.append(track)
@@ -73,7 +91,7 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
         writer.writerow([e["track_id"], e["name"] or "", "; ".join(e["artists"]), e["album"] or "",
                          "" if e["year"] is None else e["year"],
                          "" if e["duration_ms"] is None else e["duration_ms"],
-                         spotify_url(e["track_id"])])
+                         e["url"]])
     return buffer.getvalue()
 
 

@@ -709,3 +709,12 @@ def recommend_from_library(rec: Recommender, tracks, *, k: int = 10):
         "(docs/audio-features.md), the catalog's come from Spotify, so this crossing is "
         "rougher than a search within one catalog")
     return result
+
+
+def scanned_libraries(cache_dir: Path | None = None) -> list[str]:
+    """Names of the libraries scanned from audio files whose model is built."""
+    from musicrec.data.imported import list_imported
+
+    cache = cache_dir or default_cache_dir()
+    return [d.name for d in list_imported(cache) if d.default_kind == "audio"
+            and (model_dir(d.name, cache, "audio") / "manifest.json").is_file()]

@@ -24,6 +24,7 @@ import musicrec
 from musicrec import export
 from musicrec.api.guards import Guards
 from musicrec.api.schemas import (
+    CatalogOut,
     ErrorOut,
     ExportIn,
     FiltersIn,
@@ -93,8 +94,10 @@ def _recommendation(result) -> dict:
     }
 
 
-def create_app(rec: Recommender) -> FastAPI:
-    """The FastAPI app serving ``rec``."""
+def create_app(rec: Recommender, others: dict[str, Recommender] | None = None) -> FastAPI:
+    """The FastAPI app serving ``rec``; each of ``others`` (a scanned library, say) is
+    served whole under ``/catalogs/NAME/`` (its page, API and docs), and ``/catalogs``
+    lists them all, so the page can switch between catalogs."""
     from fastapi_offline import FastAPIOffline  # the docs' scripts are served from here
 
     app = FastAPIOffline(
@@ -243,6 +246,19 @@ def create_app(rec: Recommender) -> FastAPI:
         return Response(text, media_type=export.MEDIA_TYPES[format], headers={
             "Content-Disposition": f'attachment; filename="{name or "musicrec"}.{format}"'})
 
+    @app.get("/catalogs", response_model=list[CatalogOut], tags=["service"])
+    def catalogs() -> list[dict]:
+        """The catalogs this service serves: this one at ``/``, others under
+        ``/catalogs/NAME/`` (the page switches between them)."""
+        return [_catalog_entry(rec, "/", others is not None),
+                *(_catalog_entry(other, f"/catalogs/{name}/", False)
+                  for name, other in (others or {}).items())]
+
+    for name, other in (others or {}).items():
+        if not name or not all(c.isalnum() or c in "-_." for c in name):
+            raise InvalidArgumentError(f"bad catalog name '{name}'")
+        app.mount(f"/catalogs/{name}", create_app(other))
+
     # ------------------------------------------------------------ the page
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> FileResponse:
@@ -255,6 +271,14 @@ def create_app(rec: Recommender) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
+
+
+def _catalog_entry(rec: Recommender, path: str, root: bool) -> dict:
+    """One served catalog, as ``/catalogs`` lists it."""
+    model = rec.model
+    return {"name": str(model.manifest.get("dataset", "")) or "model", "path": path,
+            "kind": model.kind or "model", "tracks": len(rec.catalog),
+            "estimated": bool(model.manifest.get("estimated_features"))}
 
 
 def _track(catalog, row: int, cluster_of: list[int] | None) -> dict:
@@ -282,4 +306,7 @@ def app_from_environment() -> FastAPI:
         data_dir=get("DATA_DIR"), cache_dir=get("CACHE_DIR"), kind=get("KIND") or None,
         spotify=SpotifySettings.from_environment(token_cache=Path(cache) if cache else None),
     )
-    return create_app(rec)
+    others = {name: open_recommender(name, data_dir=get("DATA_DIR"),
+                                     cache_dir=get("CACHE_DIR"))
+              for name in (get("ALSO") or "").split(",") if name}
+    return create_app(rec, others)

@@ -188,6 +188,16 @@ class HealthOut(BaseModel):
     explicit_known: bool
 
 
+class CatalogOut(BaseModel):
+    """A catalog the service serves, and where."""
+
+    name: str
+    path: str
+    kind: str
+    tracks: int
+    estimated: bool  # its descriptors are estimates from audio files
+
+
 class ErrorOut(BaseModel):
     error: str
     candidates: list[str] = []

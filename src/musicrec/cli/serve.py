@@ -19,6 +19,10 @@ def serve(
         "127.0.0.1"),
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Server processes.")] = 1,
+    also: Annotated[list[str] | None, typer.Option(
+        "--also", help="Another dataset or library to serve beside it, under "
+        "/catalogs/NAME/ (the page switches between them). Repeatable. Default: every "
+        "library scanned with 'musicrec library scan'.", show_default=False)] = None,
     *,
     where: ModelChoice,
 ) -> None:
@@ -29,6 +33,12 @@ def serve(
 
     # builds the model if needed; Spotify links outside the catalog work as in the CLI
     rec = where.open(spotify=spotify_settings())
+    from musicrec.workspace import open_recommender, scanned_libraries
+
+    names = list(also) if also is not None else [
+        n for n in scanned_libraries(where.cache_dir) if n != where.dataset]
+    others = {name: open_recommender(name, data_dir=where.data_dir, cache_dir=where.cache_dir)
+              for name in names}
     err = stderr()
     local = host in ("127.0.0.1", "localhost", "::1")
     shown = host if local or host not in ("0.0.0.0", "::") else "127.0.0.1"
@@ -39,10 +49,11 @@ def serve(
                   "machine on the network can use this service (it has no login). Use "
                   "--host 127.0.0.1 to keep it on this machine.")
     if workers == 1:
-        uvicorn.run(create_app(rec), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(rec, others), host=host, port=port, log_level="warning")
         return
     settings = {"DATASET": where.dataset, "KIND": where.kind, "MODEL_DIR": where.model_dir,
-                "DATA_DIR": where.data_dir, "CACHE_DIR": where.cache_dir}
+                "DATA_DIR": where.data_dir, "CACHE_DIR": where.cache_dir,
+                "ALSO": ",".join(others) or None}
     for name, value in settings.items():
         if value is not None:
             os.environ[ENV_PREFIX + name] = str(value)

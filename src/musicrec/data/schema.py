@@ -48,11 +48,12 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "duration_ms",
     "genres",
     *AUDIO_FEATURES,
+    "location",  # where the audio is: a file's path for a library scanned from files
     "source",
 )
 
 LIST_COLUMNS = ("artists", "genres")
-STRING_COLUMNS = ("track_id", "name", "album", "release_date", "source")
+STRING_COLUMNS = ("track_id", "name", "album", "release_date", "location", "source")
 INTEGER_COLUMNS = ("year", "popularity", "duration_ms", "key", "mode")
 
 #: Inclusive valid ranges; a value outside is reported with its file, row and column.

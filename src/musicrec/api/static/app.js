@@ -7,8 +7,12 @@ const $ = (id) => document.getElementById(id);
 const RANGES = { tempo: [40, 220], loudness: [-40, 0], duration_ms: [60000, 480000],
   year: [1950, 2021], popularity: [0, 100], key: [0, 11] };
 
+// The catalog this page serves: "" for the service's own, "/catalogs/NAME" for another
+// one it serves beside it (a library scanned from audio files, say).
+const BASE = (location.pathname.match(/^\/catalogs\/[^/]+/) || [""])[0];
+
 async function api(path, options = {}) {
-  const response = await fetch(path, options);
+  const response = await fetch(BASE + path, options);
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {
@@ -365,6 +369,27 @@ async function start() {
   } catch (err) { showError("The service is not answering: " + err.message); }
   renderBasket();
   loadMap();
+  loadCatalogs();
+}
+
+// A service serving several catalogs: a menu that opens the page of another one.
+async function loadCatalogs() {
+  let list = [];
+  try { list = await (await fetch("/catalogs")).json(); } catch (_) { return; }
+  const here = BASE ? BASE + "/" : "/";
+  const current = list.find((c) => c.path === here);
+  if (current && current.estimated) $("estimated-note").hidden = false;
+  if (list.length < 2) return;
+  const menu = $("catalog");
+  list.forEach((c) => {
+    const o = document.createElement("option");
+    o.value = c.path;
+    o.textContent = `${c.name} (${c.tracks.toLocaleString()} ${c.kind === "audio" ? "songs from your files" : "tracks"})`;
+    o.selected = c.path === here;
+    menu.appendChild(o);
+  });
+  menu.addEventListener("change", () => { location.href = menu.value; });
+  $("catalog-box").hidden = false;
 }
 
 document.addEventListener("DOMContentLoaded", start);

@@ -46,6 +46,7 @@ def library_tables(scanned: list[ScannedFile]) -> ImportResult:
             "duration_ms": analysis["duration_ms"], "tempo": analysis["tempo"],
             "key": analysis["key"], "mode": analysis["mode"],
             "loudness": analysis["loudness"], **analysis["estimates"],
+            "location": str(entry.path),
         })
         files.append({
             "track_id": track_id, "path": str(entry.path), "copies": [],
