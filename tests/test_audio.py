@@ -333,3 +333,38 @@ def test_the_page_switches_to_the_library(scanned, library, rec, tmp_path):
             page.screenshot(path=str(tmp_path / "library-page.png"), full_page=True)
             browser.close()
         assert not errors, errors
+
+
+def crash_on_files_named_crash(path: str, window, limits):
+    """A worker's analysis that really kills its process for one file (as a decoder
+    crashing on a damaged file would), and analyses the others as usual."""
+    if "crash" in Path(path).name:
+        os._exit(3)
+    from musicrec.features.audio.worker import analyse_file
+
+    return analyse_file(path, window, limits)
+
+
+def test_a_worker_that_dies_takes_no_other_file_with_it(clips, tmp_path):
+    from musicrec.features.audio.scan import ScannedFile, _analyse_all
+    from musicrec.progress import SILENT
+
+    paths = sorted(clips.glob("*.ogg"))[:3]
+    shutil.copy(paths[0], tmp_path / "crash me.ogg")
+    entries = [ScannedFile(p, f"hash{i}", p.stat().st_size, ok=False)
+               for i, p in enumerate([*paths[:2], tmp_path / "crash me.ogg", paths[2]])]
+    outcomes = dict(_analyse_all(entries, 60.0, 2, {}, SILENT,
+                                 analyse=crash_on_files_named_crash))
+    assert len(outcomes) == 4
+    assert outcomes["hash2"]["ok"] is False and "crash" in outcomes["hash2"]["message"]
+    assert all(outcomes[f"hash{i}"]["ok"] for i in (0, 1, 3))
+
+
+def test_a_format_libsndfile_does_not_read_goes_through_ffmpeg(clips, tmp_path):
+    target = tmp_path / "whale.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(clips / WHALE),
+                    "-c:a", "aac", "-b:a", "96k", str(target)], check=True)
+    decoded = decode(target, 60.0, duration_hint=64.8)
+    assert decoded.decoder == "ffmpeg" and abs(decoded.seconds - 60.0) < 0.1
+    analysis = analyse_samples(decoded)
+    assert analysis.estimates["danceability"] < 0.35

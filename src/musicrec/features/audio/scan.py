@@ -15,6 +15,7 @@ import os
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,48 +202,81 @@ def _settle(entry: ScannedFile, outcome: dict[str, Any], cached: bool) -> None:
     entry.message, entry.data, entry.cached = outcome.get("message"), outcome.get("data"), cached
 
 
-def _analyse_all(entries: list[ScannedFile], window, jobs: int, limits: dict, progress: Progress):
-    """(sha256, outcome) as the workers finish; Ctrl-C stops the workers at once."""
-    from musicrec.features.audio.worker import analyse_file, init_worker
+def _analyse_all(entries: list[ScannedFile], window, jobs: int, limits: dict,
+                 progress: Progress, analyse=None):
+    """(sha256, outcome) as the workers finish. A worker process that dies (a decoder
+    crashing on a damaged file, say) takes no other file with it: the files it was
+    working on are analysed again one at a time in a fresh process, and the one that
+    kills that process too is skipped. Ctrl-C stops the workers at once."""
+    from musicrec.features.audio.worker import analyse_file
 
-    total = len(entries)
-    if jobs == 1 or total == 1:
-        init_worker(in_process=True)
-        for done, entry in enumerate(entries, 1):
-            yield entry.sha256, analyse_file(str(entry.path), window, limits)
-            progress.count("analysing audio", done, total)
-        return
-    import multiprocessing
-
-    pool = ProcessPoolExecutor(max_workers=min(jobs, total), initializer=init_worker,
-                               mp_context=multiprocessing.get_context("spawn"))
-    pending: dict[Future, str] = {}
+    analyse = analyse or analyse_file
+    total, done = len(entries), 0
     queue = list(reversed(entries))
-    done = 0
-    try:
-        def submit() -> None:
-            while queue and len(pending) < 2 * jobs:  # a few ahead, not the whole library
-                entry = queue.pop()
-                pending[pool.submit(analyse_file, str(entry.path), window, limits)] = \
-                    entry.sha256
-
-        submit()
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                sha = pending.pop(future)
+    while queue:
+        suspects: list[ScannedFile] = []
+        with _Pool(min(jobs, len(queue))) as pool:
+            pending: dict[Future, ScannedFile] = {}
+            task = (analyse, window, limits)
+            _fill(pool, pending, queue, 2 * jobs, task)  # a few ahead, not all of them
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                crashed = False
+                for future in finished:
+                    entry = pending.pop(future)
+                    try:
+                        outcome = future.result()
+                    except BrokenProcessPool:
+                        suspects.append(entry)
+                        crashed = True
+                        continue
+                    done += 1
+                    yield entry.sha256, outcome
+                    progress.count("analysing audio", done, total)
+                if crashed:  # the pool is gone: every file in flight is a suspect
+                    suspects += pending.values()
+                    break
+                _fill(pool, pending, queue, 2 * jobs, task)
+        for entry in suspects:  # alone in a process each: the culprit cannot hide
+            with _Pool(1) as pool:
                 try:
-                    outcome = future.result()
-                except Exception as exc:  # a worker that died (out of memory, a crash)
-                    outcome = {"ok": False, "reason": "failed",
-                               "message": f"the analysis stopped ({type(exc).__name__}: {exc})"}
-                done += 1
-                yield sha, outcome
-                progress.count("analysing audio", done, total)
-            submit()
-    except BaseException:
-        for process in list(getattr(pool, "_processes", {}).values()):
+                    outcome = pool.submit(analyse, str(entry.path), window, limits).result()
+                except BrokenProcessPool:
+                    outcome = {"ok": False, "reason": "failed", "message": (
+                        "made the analysis process crash (a damaged file a decoder "
+                        "cannot survive)")}
+            done += 1
+            yield entry.sha256, outcome
+            progress.count("analysing audio", done, total)
+
+
+def _fill(pool: ProcessPoolExecutor, pending: dict, queue: list, ahead: int, task) -> None:
+    """Submit queued files until ``ahead`` are in flight."""
+    analyse, window, limits = task
+    while queue and len(pending) < ahead:
+        entry = queue.pop()
+        pending[pool.submit(analyse, str(entry.path), window, limits)] = entry
+
+
+class _Pool:
+    """A process pool of ``workers`` spawned workers that is torn down at once on any
+    exception (Ctrl-C included) and waited for otherwise."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+
+        from musicrec.features.audio.worker import init_worker
+
+        self.pool = ProcessPoolExecutor(max_workers=max(1, workers), initializer=init_worker,
+                                        mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self) -> ProcessPoolExecutor:
+        return self.pool
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.pool.shutdown(wait=True)
+            return
+        for process in list((getattr(self.pool, "_processes", None) or {}).values()):
             process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+        self.pool.shutdown(wait=False, cancel_futures=True)
