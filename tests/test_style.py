@@ -88,4 +88,4 @@ def test_original_model_from_the_command_line(capsys):
     code, out, _ = cli(capsys, "info", "--model", "original")
     assert code == 0 and "learned genre" not in out
     code, _, err = cli(capsys, "recommend", "bad guy", "--model", "fancy")
-    assert code == 1 and "unknown model 'fancy'; choose one of style, als, hybrid" in err
+    assert code == 1 and "unknown model 'fancy'; choose one of style, als, audio, hybrid" in err

@@ -446,7 +446,8 @@ def list_datasets(data_dir: Path | None = None, cache_dir: Path | None = None
                      "models": built(name), "source": where})
     for found in list_imported(cache):
         playlists = int(found.description.get("playlists", 0))
-        rows.append({"name": found.name, "kind": "imported", "tracks": f"{found.tracks:,}",
+        kind = "audio files" if found.default_kind == "audio" else "imported"
+        rows.append({"name": found.name, "kind": kind, "tracks": f"{found.tracks:,}",
                      "features": ", ".join(found.features) + (", playlists" if playlists else ""),
                      "models": built(found.name), "source": found.source})
     return rows
