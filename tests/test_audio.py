@@ -368,3 +368,28 @@ def test_a_format_libsndfile_does_not_read_goes_through_ffmpeg(clips, tmp_path):
     assert decoded.decoder == "ffmpeg" and abs(decoded.seconds - 60.0) < 0.1
     analysis = analyse_samples(decoded)
     assert analysis.estimates["danceability"] < 0.35
+
+
+@pytest.mark.parametrize("codec", [("mp3", ["-b:a", "128k"]), ("flac", []),
+                                   ("m4a", ["-c:a", "aac", "-b:a", "96k"])])
+def test_a_file_cut_in_half_is_skipped_with_its_reason(clips, tmp_path, codec):
+    """Decoders read a cut file up to where it stops, often without complaint: the
+    decoded length is held to the header's (MP3, M4A), or the decoder's error is kept
+    (FLAC), and nothing is taken from such a file."""
+    from musicrec.features.audio.worker import analyse_file, init_worker
+
+    suffix, options = codec
+    whole = tmp_path / f"whole.{suffix}"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(clips / VIBE_ACE),
+                    "-vn", *options, str(whole)], check=True)
+    cut = tmp_path / f"cut.{suffix}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    init_worker(in_process=True)
+    assert analyse_file(str(whole), 60.0)["ok"]
+    for window in (60.0, None):
+        outcome = analyse_file(str(cut), window)
+        assert not outcome["ok"]
+        assert outcome["reason"] in ("truncated", "unreadable"), outcome
+        assert ("cut short" in outcome["message"]
+                or "cannot be decoded" in outcome["message"]), outcome

@@ -27,6 +27,10 @@ class UndecodableError(Exception):
     """The file could not be decoded (corrupt, truncated, not audio, no decoder)."""
 
 
+class TruncatedAudioError(UndecodableError):
+    """The file holds less audio than its header says: it was cut short."""
+
+
 @dataclass(frozen=True)
 class Decoded:
     """Samples of (part of) one file."""
@@ -59,10 +63,14 @@ def decode(path: Path, window: float | None = WINDOW_SECONDS,
     if path.suffix.lower() in SOUNDFILE_SUFFIXES:
         try:
             return _with_soundfile(path, window)
-        except UndecodableError:
+        except _CannotOpen:  # a variant libsndfile does not read: ffmpeg may
             if shutil.which("ffmpeg") is None:
                 raise
     return _with_ffmpeg(path, window, duration_hint)
+
+
+class _CannotOpen(UndecodableError):
+    """libsndfile does not open the file at all (as opposed to failing inside it)."""
 
 
 def _resampled(data: np.ndarray, rate: int) -> np.ndarray:
@@ -78,7 +86,11 @@ def _with_soundfile(path: Path, window: float | None) -> Decoded:
     import soundfile as sf
 
     try:
-        with sf.SoundFile(str(path)) as f:
+        handle = sf.SoundFile(str(path))
+    except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
+        raise _CannotOpen(f"cannot be decoded ({exc})") from exc
+    try:
+        with handle as f:
             rate = f.samplerate
             duration = f.frames / rate if f.frames > 0 else 0.0
             offset, length = window_start(duration, window)
@@ -86,10 +98,15 @@ def _with_soundfile(path: Path, window: float | None) -> Decoded:
                 f.seek(int(offset * rate))
             frames = -1 if length is None else int(length * rate)
             data = f.read(frames, dtype="float32", always_2d=True)
+            expected = (f.frames - int(offset * rate)) if frames < 0 else frames
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
         raise UndecodableError(f"cannot be decoded ({exc})") from exc
     if not len(data):
         raise UndecodableError("holds no audio samples")
+    if expected - len(data) > max(0.5 * rate, 0.02 * expected):  # not just a codec's padding
+        raise TruncatedAudioError(
+            f"is cut short: only {(int(offset * rate) + len(data)) / rate:.1f} s of the "
+            f"{duration:.1f} s its header gives could be decoded (an interrupted copy?)")
     data = data[:, :2]  # loudness and the mix read at most two channels
     return Decoded(_resampled(data, rate), SAMPLE_RATE, duration, offset, "soundfile")
 
@@ -120,6 +137,27 @@ def _with_ffmpeg(path: Path, window: float | None, duration_hint: float | None) 
         raise UndecodableError("cannot be decoded by ffmpeg"
                                + (f" ({message[-1]})" if message else ""))
     samples = data[: len(data) // 2 * 2].reshape(-1, 2).T.copy()
+    if duration is not None:  # the length the tags give against what was decoded
+        expected = (duration - offset if length is None else min(length, duration - offset))
+        if expected - samples.shape[1] / SAMPLE_RATE > max(0.5, 0.02 * expected):
+            raise TruncatedAudioError(
+                f"is cut short: only {offset + samples.shape[1] / SAMPLE_RATE:.1f} s of the "
+                f"{duration:.1f} s its header gives could be decoded (an interrupted copy?)")
     if duration is None:
-        duration = samples.shape[1] / SAMPLE_RATE if length is None else float(length)
+        duration = (samples.shape[1] / SAMPLE_RATE if length is None
+                    else _probed_duration(path) or samples.shape[1] / SAMPLE_RATE)
     return Decoded(samples, SAMPLE_RATE, float(duration), offset, "ffmpeg")
+
+
+def _probed_duration(path: Path) -> float | None:
+    """The length ffprobe reads from the container (for files mutagen knows no length of)."""
+    if shutil.which("ffprobe") is None:
+        return None
+    try:
+        done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                               "-of", "csv=p=0", str(path)], capture_output=True, text=True,
+                              timeout=60, check=False)
+        value = float(done.stdout.strip())
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    return value if value > 0 else None

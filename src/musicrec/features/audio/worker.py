@@ -52,7 +52,7 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
                  ) -> dict[str, Any]:
     """Tags and analysis of one file, or why it was skipped."""
     from musicrec.features.audio.analyse import SilentAudioError, analyse_samples
-    from musicrec.features.audio.decode import UndecodableError, decode
+    from musicrec.features.audio.decode import TruncatedAudioError, UndecodableError, decode
     from musicrec.features.audio.tags import read_tags
 
     limits = limits or {}
@@ -72,6 +72,8 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
             return {"ok": False, "reason": "truncated", "message": why}
         decoded = decode(file, window, duration_hint=length)
         analysis = analyse_samples(decoded)
+    except TruncatedAudioError as exc:
+        return {"ok": False, "reason": "truncated", "message": str(exc)}
     except UndecodableError as exc:
         return {"ok": False, "reason": "unreadable", "message": str(exc)}
     except SilentAudioError as exc:
