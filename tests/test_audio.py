@@ -209,6 +209,14 @@ def test_recommend_on_the_library_explains_with_estimates(scanned, library, caps
     lines = playlist.read_text().splitlines()
     files = [line for line in lines if not line.startswith("#")]
     assert len(files) == 3 and all(Path(f).is_file() for f in files)
+    # ... and a playlist of files (as another player writes it: bare paths) is extended
+    bare = cache.parent / "bare.m3u"
+    bare.write_text("\n".join(files) + "\n")
+    code, out, err = cli(capsys, "recommend", "--dataset", "library", "--playlist", str(bare),
+                         "-k", "2", "--format", "json", "--cache-dir", str(cache))
+    assert code == 0, err
+    assert "3 of the 3 tracks of" in err
+    assert not {r["name"] for r in json.loads(out)} & {r["name"] for r in records[:3]}
     code, out, err = cli(capsys, "info", "--dataset", "library", "--cache-dir", str(cache))
     assert code == 0 and "audio: your own audio files" in out
     assert "estimated from the audio" in out

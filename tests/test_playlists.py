@@ -40,8 +40,10 @@ def test_other_tools_files():
     m3u = "#EXTM3U\n#EXTINF:194,Billie Eilish - bad guy\n/music/01 bad guy.mp3\n" \
           "C:\\Music\\Ed Sheeran - Shape of You.flac\n"
     entries = parse_playlist(m3u, "phone.m3u")
-    assert entries == [PlaylistEntry("bad guy", "Billie Eilish"),
-                       PlaylistEntry("Shape of You", "Ed Sheeran")]
+    assert entries == [  # the files are kept too: a library of them matches by path
+        PlaylistEntry("bad guy", "Billie Eilish", location="/music/01 bad guy.mp3"),
+        PlaylistEntry("Shape of You", "Ed Sheeran",
+                      location="C:\\Music\\Ed Sheeran - Shape of You.flac")]
     exportify = ('"Track URI","Track Name","Artist Name(s)","Album Name"\n'
                  f'"spotify:track:{BAD_GUY}","bad guy","Billie Eilish","WHEN WE ALL"\n'
                  '"","Shape of You","Ed Sheeran;Someone","Divide"\n')

@@ -34,6 +34,8 @@ class PlaylistEntry:
     title: str | None = None
     artist: str | None = None
     track_id: str | None = None
+    #: the file the entry points at (a local playlist's path or file:// URI), if any
+    location: str | None = None
 
     @property
     def label(self) -> str:
@@ -72,6 +74,19 @@ def _track_id(text: str | None) -> str | None:
     return spotify_track_id(text) or (text if BARE_ID.match(text) else None)
 
 
+def file_location(text: str) -> str | None:
+    """A playlist line or JSPF location as a file path (file:// URIs decoded), or None
+    for a web address."""
+    text = text.strip()
+    if text.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(text).path) or None
+    if "://" in text or not text:
+        return None
+    return text
+
+
 def _split_label(label: str) -> tuple[str | None, str | None]:
     """"Artist - Title" (as M3U writes it) as (title, artist)."""
     label = label.strip()
@@ -93,11 +108,12 @@ def _m3u(text: str) -> list[PlaylistEntry]:
         if line.startswith("#"):
             continue
         track_id = _track_id(line)
+        location = None if track_id else file_location(line)
         title, artist = _split_label(pending) if pending else (None, None)
         if title is None and track_id is None:  # a file path: its name
             stem = PureWindowsPath(line).stem if "\\" in line else PurePosixPath(line).stem
             title, artist = _split_label(re.sub(r"^\d+[\s.\-_]+", "", stem))
-        entries.append(PlaylistEntry(title, artist, track_id))
+        entries.append(PlaylistEntry(title, artist, track_id, location))
         pending = None
     return entries
 
@@ -118,7 +134,11 @@ def _jspf(text: str, name: str) -> list[PlaylistEntry]:
         track_id = next((t for t in (_track_id(str(i)) for i in identifiers) if t), None)
         title = track.get("title") if isinstance(track.get("title"), str) else None
         artist = track.get("creator") if isinstance(track.get("creator"), str) else None
-        entries.append(PlaylistEntry(title or None, artist or None, track_id))
+        locations = track.get("location") or []
+        locations = [locations] if isinstance(locations, str) else locations
+        location = next((file_location(str(u)) for u in locations
+                         if file_location(str(u))), None)
+        entries.append(PlaylistEntry(title or None, artist or None, track_id, location))
     return entries
 
 

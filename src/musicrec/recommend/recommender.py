@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import PurePath, PureWindowsPath
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -234,6 +235,10 @@ class Recommender:
         missed: list[str] = []
         for entry in entries:
             row = self.catalog.index_of(entry.track_id) if entry.track_id else None
+            if row is None and entry.location:  # a song of your own files, by its path
+                row = self._location_rows.get(entry.location)
+                if row is None:
+                    row = self._location_rows.get(_file_name(entry.location))
             if row is None and entry.title and entry.artist:
                 row, _ = self._title_artist.find(entry.title, fold(entry.artist))
             if row is None and entry.title and not entry.artist:
@@ -496,6 +501,19 @@ class Recommender:
                 reasons[i].insert(0, reason(value))
 
     @cached_property
+    def _location_rows(self) -> dict[str, int]:
+        """Rows by file path, and by file name where only one track has it (a playlist
+        written on another machine or with relative paths), for catalogs of files."""
+        if "location" not in self.catalog.tracks.columns:
+            return {}
+        paths = self.catalog.column("location")
+        by_path = {p: row for row, p in enumerate(paths) if isinstance(p, str) and p}
+        names: dict[str, list[int]] = {}
+        for path, row in by_path.items():
+            names.setdefault(_file_name(path), []).append(row)
+        return {**{n: rows[0] for n, rows in names.items() if len(rows) == 1}, **by_path}
+
+    @cached_property
     def estimated(self) -> frozenset[str]:
         """Descriptors this model's catalog holds as estimates from audio (a scanned
         library), which explanations say are estimated."""
@@ -504,3 +522,8 @@ class Recommender:
     @cached_property
     def _cluster_labels(self) -> list[int]:
         return self.model.clusters.songs.labels.tolist()
+
+
+def _file_name(path: str) -> str:
+    """The last part of a POSIX or Windows path."""
+    return PureWindowsPath(path).name if "\\" in path else PurePath(path).name
