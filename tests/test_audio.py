@@ -279,6 +279,14 @@ def test_length_limits_leave_files_out(clips, tmp_path):
     kept = sorted(f.path.name for f in files if f.ok)
     assert report.skipped == {"too_long": 1, "too_short": 1}  # Karissa Hobbs 2:13; trumpet
     assert TRUMPET not in kept and "Karissa_Hobbs_-_Lets_Go_Fishin.ogg" not in kept
+    # the limits are the scan's, not the files': without them both come back, and the
+    # next scan's limits apply to what the cache holds
+    with AnalysisCache(tmp_path / "a.sqlite") as cache:
+        files, report = scan_files([clips], cache, jobs=1)
+    assert not report.skipped and report.analysed == 2 and report.cached == 4
+    with AnalysisCache(tmp_path / "a.sqlite") as cache:
+        files, report = scan_files([clips], cache, jobs=1, min_seconds=30)
+    assert report.skipped == {"too_short": 1} and report.analysed == 0
 
 
 def test_spoken_word_filter(rec):

@@ -30,6 +30,8 @@ AUDIO_SUFFIXES = frozenset({".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".
                             ".wav", ".aif", ".aiff", ".wma"})
 #: Bumped whenever the analysis changes what it computes (old results are then redone)
 ANALYSIS_VERSION = 3
+#: Reasons that come from a scan's options, not from the file (never cached)
+LIMITED = ("too_long", "too_short")
 #: Why a file was skipped, as the summary names it
 REASONS = {
     "unreadable": "could not be decoded",
@@ -171,12 +173,16 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
         limits = {"max_seconds": None if max_minutes is None else max_minutes * 60,
                   "min_seconds": min_seconds}
         for sha, outcome in _analyse_all(list(todo.values()), window, jobs, limits, progress):
-            cache.store(sha, settings, outcome)
+            if outcome.get("reason") not in LIMITED:  # a limit is this scan's, not the file's
+                cache.store(sha, settings, outcome)
             _settle(todo[sha], outcome, cached=False)
             report.analysed += 1
             if outcome["ok"]:
                 report.audio_seconds += outcome["data"]["analysis"]["seconds_analysed"]
         cache.commit()
+    for entry in scanned:  # results from the cache meet this scan's length limits too
+        if entry.cached and entry.ok:
+            _apply_limits(entry, max_minutes, min_seconds)
     by_hash = {sha: entry for sha, entry in todo.items()}
     seen: set[str] = set()
     for entry in scanned:
@@ -195,6 +201,17 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
             report.examples.append((str(entry.path), entry.message or "skipped"))
     report.seconds = time.perf_counter() - started
     return scanned, report
+
+
+def _apply_limits(entry: ScannedFile, max_minutes: float | None,
+                  min_seconds: float | None) -> None:
+    seconds = entry.data["analysis"]["duration_ms"] / 1000.0
+    if max_minutes is not None and seconds > max_minutes * 60:
+        entry.ok, entry.reason = False, "too_long"
+        entry.message = f"is {seconds / 60:.1f} min long (over the limit)"
+    elif min_seconds is not None and seconds < min_seconds:
+        entry.ok, entry.reason = False, "too_short"
+        entry.message = f"is {seconds:.0f} s long (under the limit)"
 
 
 def _settle(entry: ScannedFile, outcome: dict[str, Any], cached: bool) -> None:
