@@ -38,7 +38,8 @@ def scan(
     full: Annotated[bool, typer.Option(
         "--full", help="Analyse whole files (default: 60 s from the middle of each).")] = False,
     jobs: Annotated[int | None, typer.Option(
-        "--jobs", "-j", min=1, max=256, help="Worker processes (default: every core).",
+        "--jobs", "-j", min=1, max=256, help="Worker processes (default: the cores other "
+        "programs leave free, all of them on an idle machine).",
         show_default=False)] = None,
     max_minutes: Annotated[float | None, typer.Option(
         "--max-minutes", min=0.1, help="Leave out files longer than this (DJ sets, "

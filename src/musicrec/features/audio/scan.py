@@ -1,8 +1,8 @@
 """Scanning folders of audio files: find, check the cache, analyse the rest in parallel.
 
 Each file is known by the sha256 of its bytes (a file whose size and mtime are as last
-seen is not read again). Analyses run in worker processes (``jobs``, default every
-core; each worker uses one thread), and each result is written to the
+seen is not read again). Analyses run in worker processes (``jobs``, default the free
+cores; each worker uses one thread), and each result is written to the
 :class:`~musicrec.features.audio.cache.AnalysisCache` as it arrives, so an interrupted
 scan resumes where it stopped. A file that cannot be read, is cut short, is silent or
 makes the analysis fail is skipped with its reason; nothing a file holds stops a scan.
@@ -124,8 +124,12 @@ class ScanReport:
 
 
 def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
+    """Workers for a scan: the cores other programs leave free right now (all of them on
+    an idle machine; MUSICREC_THREADS fixes the count). Beside a busy process, two
+    workers on two cores scanned slower than one (docs/performance.md)."""
+    from musicrec.threads import thread_count
+
+    return thread_count()
 
 
 def scan_files(folders: list[Path], cache: AnalysisCache, *,
@@ -135,12 +139,11 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
     """Every audio file under ``folders`` with its analysis (from the cache or made now)."""
     progress = progress or SILENT
     started = time.perf_counter()
-    jobs = jobs or default_jobs()
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise InvalidArgumentError("--jobs must be at least 1")
     settings = settings_key(window)
     paths = find_audio_files(folders)
-    report = ScanReport(found=len(paths), jobs=jobs)
+    report = ScanReport(found=len(paths), jobs=jobs or 1)
     scanned: list[ScannedFile] = []
     todo: dict[str, ScannedFile] = {}
     for done, path in enumerate(paths, 1):
@@ -167,6 +170,7 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
             progress.count("checking files", done, len(paths))
     cache.commit()
     if todo:
+        jobs = report.jobs = jobs or default_jobs()  # measured only when there is work
         part = "whole files" if window is None else f"{window:g} s from the middle of each"
         progress.say(f"Analysing {len(todo):,} file{'s' if len(todo) > 1 else ''} with {jobs} "
                      f"worker{'s' if jobs > 1 else ''} ({part})")
