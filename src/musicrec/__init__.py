@@ -38,6 +38,7 @@ __all__ = [
     "build_model",
     "load_model",
     "open_recommender",
+    "scan_library",
     "__version__",
 ]
 
@@ -53,6 +54,7 @@ _LAZY = {
     "Recommender": "musicrec.recommend.recommender",
     "Seed": "musicrec.recommend.seeds",
     "open_recommender": "musicrec.workspace",
+    "scan_library": "musicrec.workspace",
 }
 
 
