@@ -188,14 +188,16 @@ def panels_figure(
     low, high = np.percentile(cmap.xy, [0.25, 99.75], axis=0)
     pad = 0.05 * (high - low)
     limits = (low - pad, high + pad)
+    size = float(np.clip(4000 / len(cmap.xy), 2, 40))  # a small library's songs stay visible
     for c, ax in enumerate(axes):
         if c >= k:
             ax.set_visible(False)
             continue
         members = cmap.clusters == c
         colour, marker, _ = _style(c)
-        ax.scatter(cmap.xy[sample, 0], cmap.xy[sample, 1], s=1, c=PALETTE[-1], linewidths=0)
-        ax.scatter(cmap.xy[members, 0], cmap.xy[members, 1], s=2, c=colour, marker=marker,
+        ax.scatter(cmap.xy[sample, 0], cmap.xy[sample, 1], s=size / 2, c=PALETTE[-1],
+                   linewidths=0)
+        ax.scatter(cmap.xy[members, 0], cmap.xy[members, 1], s=size, c=colour, marker=marker,
                    linewidths=0, alpha=0.8)
         ax.set_title(f"{c}: {descriptions[c]} ({int(members.sum()):,})", fontsize=8.5)
         ax.set_xlim(limits[0][0], limits[1][0])

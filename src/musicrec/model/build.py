@@ -14,7 +14,7 @@ from musicrec.data.labels import TrackLabels
 from musicrec.index import build_index
 from musicrec.index.registry import backend
 from musicrec.io import scratch_file
-from musicrec.model.clusters import GENRE_CLUSTERS, SONG_CLUSTERS, model_clusters
+from musicrec.model.clusters import GENRE_CLUSTERS, model_clusters, song_cluster_count
 from musicrec.model.kinds import DEFAULT_KIND, get_kind
 from musicrec.model.store import Model, load_model, source_fingerprint, write_model
 from musicrec.progress import SILENT, Progress
@@ -69,7 +69,7 @@ def build_model(
             progress.say(f"Embedding {len(catalog):,} tracks")
             space.transform(catalog.tracks, progress=progress, out=vectors)
             built_index = build_index(vectors, index, progress)
-            songs = min(SONG_CLUSTERS, max(2, len(catalog) - 1))  # as model_clusters fits
+            songs = song_cluster_count(len(catalog))  # as model_clusters fits
             progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
             clusters = model_clusters(catalog, space.features_)
             write_model(

@@ -9,6 +9,7 @@ when placing a new track. ``choose_k`` picks k by the silhouette score over a ra
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -186,6 +187,13 @@ class ModelClusters:
         return cls(songs, genres, names)
 
 
+def song_cluster_count(n: int, k_songs: int = SONG_CLUSTERS) -> int:
+    """How many song clusters a catalog of ``n`` tracks gets: ``k_songs``, fewer for a
+    small catalog (about sqrt(n / 2): a library of 15 songs gets 3 clusters, not 14 of
+    one song each), at least 2 and fewer than ``n``."""
+    return max(2, min(k_songs, round(math.sqrt(n / 2)), n - 1))
+
+
 def model_clusters(
     catalog, features: Sequence[str], k_songs: int = SONG_CLUSTERS,
     k_genres: int = GENRE_CLUSTERS, seed: int = 0,
@@ -195,7 +203,7 @@ def model_clusters(
     from musicrec.data.schema import feature_matrix
 
     raw = feature_matrix(catalog.tracks, features)
-    songs = fit_clusters(raw, features, min(k_songs, max(2, len(raw) - 1)), seed)
+    songs = fit_clusters(raw, features, song_cluster_count(len(raw), k_songs), seed)
     profiles = genre_profiles(catalog, features)
     genres = None
     names: list[str] = []
