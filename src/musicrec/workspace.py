@@ -574,7 +574,7 @@ def scan_library(
 
     The previous library and model stay as they were until the new ones are complete.
     """
-    from musicrec.data.imported import save_imported
+    from musicrec.data.imported import find_imported, save_imported
     from musicrec.features.audio.cache import AnalysisCache
     from musicrec.features.audio.decode import WINDOW_SECONDS
     from musicrec.features.audio.library import library_tables
@@ -586,6 +586,10 @@ def scan_library(
     target = model_dir(name, cache_dir, "audio")
     if index is not None:
         backend(index)
+    existing = find_imported(cache_dir or default_cache_dir(), name)
+    if existing is not None and existing.default_kind != "audio":
+        raise InvalidArgumentError(f"'{name}' is a table imported with musicrec import; "
+                                   "choose another --name for the library")
     window = None if full else WINDOW_SECONDS
     with AnalysisCache(analysis_cache_path(cache_dir)) as cache:
         scanned, report = scan_files([Path(f) for f in folders], cache, window=window,
