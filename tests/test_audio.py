@@ -386,6 +386,23 @@ def test_a_format_libsndfile_does_not_read_goes_through_ffmpeg(clips, tmp_path):
     assert analysis.estimates["danceability"] < 0.35
 
 
+def test_an_mp3_whose_header_only_guesses_its_length(clips, tmp_path):
+    """A VBR MP3 without a Xing/VBRI frame count: its header's length is a guess from the
+    first frame (here several times too long), so it is decoded whole to find its end;
+    it is analysed, with its real length, and not taken for a cut file."""
+    from musicrec.features.audio.worker import analyse_file, init_worker
+
+    target = tmp_path / "vbr.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(clips / VIBE_ACE),
+                    "-vn", "-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0",
+                    str(target)], check=True)
+    init_worker(in_process=True)
+    for window in (60.0, None):
+        outcome = analyse_file(str(target), window, {"max_seconds": 90.0})
+        assert outcome["ok"], outcome
+        assert abs(outcome["data"]["analysis"]["duration_ms"] - 61_459) < 500
+
+
 @pytest.mark.parametrize("codec", [("mp3", ["-b:a", "128k"]), ("flac", []),
                                    ("m4a", ["-c:a", "aac", "-b:a", "96k"])])
 def test_a_file_cut_in_half_is_skipped_with_its_reason(clips, tmp_path, codec):

@@ -89,26 +89,49 @@ def _with_soundfile(path: Path, window: float | None) -> Decoded:
         handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
         raise _CannotOpen(f"cannot be decoded ({exc})") from exc
+    exact = length_is_exact(path)
     try:
         with handle as f:
             rate = f.samplerate
-            duration = f.frames / rate if f.frames > 0 else 0.0
-            offset, length = window_start(duration, window)
-            if offset:
-                f.seek(int(offset * rate))
-            frames = -1 if length is None else int(length * rate)
-            data = f.read(frames, dtype="float32", always_2d=True)
-            expected = (f.frames - int(offset * rate)) if frames < 0 else frames
+            if exact:
+                duration = f.frames / rate if f.frames > 0 else 0.0
+                offset, length = window_start(duration, window)
+                if offset:
+                    f.seek(int(offset * rate))
+                frames = -1 if length is None else int(length * rate)
+                data = f.read(frames, dtype="float32", always_2d=True)
+                expected = (f.frames - int(offset * rate)) if frames < 0 else frames
+            else:  # the length is a guess: decode it all, then take the middle
+                data = f.read(-1, dtype="float32", always_2d=True)
+                duration = len(data) / rate
+                offset, length = window_start(duration, window)
+                if length is not None:
+                    data = data[int(offset * rate): int(offset * rate) + int(length * rate)]
+                expected = len(data)
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
         raise UndecodableError(f"cannot be decoded ({exc})") from exc
     if not len(data):
         raise UndecodableError("holds no audio samples")
-    if expected - len(data) > max(0.5 * rate, 0.02 * expected):  # not just a codec's padding
+    if expected - len(data) > max(0.5 * rate, 0.02 * expected):  # more than codec padding
         raise TruncatedAudioError(
             f"is cut short: only {(int(offset * rate) + len(data)) / rate:.1f} s of the "
             f"{duration:.1f} s its header gives could be decoded (an interrupted copy?)")
     data = data[:, :2]  # loudness and the mix read at most two channels
     return Decoded(_resampled(data, rate), SAMPLE_RATE, duration, offset, "soundfile")
+
+
+def length_is_exact(path: Path) -> bool:
+    """Whether the length a file's header gives is exact. An MP3 without a Xing, Info or
+    VBRI frame count only has an estimate from its first frame's bitrate (one of 8 kb/s
+    made a 61 s song 397 s long), so such a file is decoded whole to find its end."""
+    if path.suffix.lower() != ".mp3":
+        return True
+    try:
+        from mutagen.mp3 import MP3, BitrateMode
+
+        return MP3(str(path)).info.bitrate_mode is not BitrateMode.UNKNOWN
+    except Exception:  # mutagen cannot read the header: do not trust it either
+        return False
 
 
 def _with_ffmpeg(path: Path, window: float | None, duration_hint: float | None) -> Decoded:

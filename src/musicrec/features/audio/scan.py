@@ -184,8 +184,8 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
             if outcome["ok"]:
                 report.audio_seconds += outcome["data"]["analysis"]["seconds_analysed"]
         cache.commit()
-    for entry in scanned:  # results from the cache meet this scan's length limits too
-        if entry.cached and entry.ok:
+    for entry in scanned:  # the decoded length against this scan's limits (cached too)
+        if entry.ok:
             _apply_limits(entry, max_minutes, min_seconds)
     by_hash = {sha: entry for sha, entry in todo.items()}
     seen: set[str] = set()

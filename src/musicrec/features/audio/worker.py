@@ -52,7 +52,12 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
                  ) -> dict[str, Any]:
     """Tags and analysis of one file, or why it was skipped."""
     from musicrec.features.audio.analyse import SilentAudioError, analyse_samples
-    from musicrec.features.audio.decode import TruncatedAudioError, UndecodableError, decode
+    from musicrec.features.audio.decode import (
+        TruncatedAudioError,
+        UndecodableError,
+        decode,
+        length_is_exact,
+    )
     from musicrec.features.audio.tags import read_tags
 
     limits = limits or {}
@@ -60,7 +65,7 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
     file = Path(path)
     try:
         tags = read_tags(file)
-        length = tags.get("duration")
+        length = tags.get("duration") if length_is_exact(file) else None  # else a guess
         if length and limits.get("max_seconds") and length > limits["max_seconds"]:
             return {"ok": False, "reason": "too_long",
                     "message": f"is {length / 60:.1f} min long (over the limit)"}
