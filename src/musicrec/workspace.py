@@ -68,7 +68,8 @@ def unknown_dataset(name: str, cache_dir: Path | None) -> InvalidArgumentError:
     more = f"; imported: {', '.join(imported)}" if imported else ""
     return InvalidArgumentError(
         f"unknown dataset '{name}'; known datasets: {known}{more} (import a table of your "
-        "own with: musicrec import FILE --name NAME)")
+        "own with: musicrec import FILE --name NAME, or a folder of audio files with: "
+        "musicrec library scan FOLDER)")
 
 
 def read_dataset(
@@ -699,10 +700,10 @@ def recommend_from_library(rec: Recommender, tracks, *, k: int = 10):
     as outside tracks described by their descriptors (measured tempo, key, mode,
     loudness; estimated energy, danceability, ...), which is all the two catalogs share;
     the result says so. ``tracks`` come from :func:`library_seed_tracks`."""
-    from musicrec.data.schema import ESTIMATED_FROM_AUDIO
+    from musicrec.data.schema import AUDIO_SOURCE, ESTIMATED_FROM_AUDIO
     from musicrec.recommend.request import RecommendRequest
 
-    if rec.catalog.tracks["source"].eq("audio files").all():
+    if rec.catalog.tracks["source"].eq(AUDIO_SOURCE).all():
         raise InvalidArgumentError("match songs of a library against another catalog "
                                    "(--dataset spotify_songs, say), not a library")
     rec.add_extra(tracks)

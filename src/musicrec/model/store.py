@@ -10,7 +10,6 @@ verifies the manifest and refuses anything that does not match. Nothing is pickl
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,7 +26,7 @@ from musicrec.errors import ModelIntegrityError, ModelNotFoundError, OutdatedMod
 from musicrec.features.collaborative import CollaborativeBlock
 from musicrec.features.space import FeatureSpace
 from musicrec.index import Index, load_index, save_index
-from musicrec.io import staged_directory
+from musicrec.io import sha256_file, staged_directory
 from musicrec.model.clusters import ModelClusters
 
 FORMAT = "musicrec-model"
@@ -70,15 +69,6 @@ class Model:
     def kind(self) -> str:
         """The model kind it was built as (see :mod:`musicrec.model.kinds`)."""
         return str(self.manifest.get("kind", ""))
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _library_versions() -> dict[str, str]:

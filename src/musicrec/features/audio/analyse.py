@@ -82,24 +82,12 @@ class Analysis:
     seconds_analysed: float = 0.0
     offset: float = 0.0
 
-    def features(self) -> dict[str, float]:
-        """The canonical feature columns this analysis fills."""
-        return {"tempo": self.tempo, "key": float(self.key), "mode": float(self.mode),
-                "loudness": self.loudness, "duration_ms": self.duration_ms,
-                **self.estimates}
-
     def to_dict(self) -> dict:
         return {"tempo": self.tempo, "key": self.key, "mode": self.mode,
                 "loudness": self.loudness, "time_signature": self.time_signature,
                 "duration_ms": self.duration_ms, "estimates": self.estimates,
                 "embedding": self.embedding, "statistics": self.statistics,
                 "seconds_analysed": self.seconds_analysed, "offset": self.offset}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Analysis:
-        return cls(**{k: data[k] for k in (
-            "tempo", "key", "mode", "loudness", "time_signature", "duration_ms",
-            "estimates", "embedding", "statistics", "seconds_analysed", "offset")})
 
 
 def key_of(chroma_mean: np.ndarray) -> tuple[int, int, float]:

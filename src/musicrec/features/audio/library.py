@@ -17,7 +17,6 @@ from musicrec.data.importers.common import ImportResult
 from musicrec.data.schema import AUDIO_SOURCE, conform
 from musicrec.data.text import version_key
 from musicrec.features.audio.analyse import EMBEDDING_DIMS
-from musicrec.features.audio.descriptors import ESTIMATED
 from musicrec.features.audio.scan import ScannedFile
 
 SOURCE = AUDIO_SOURCE
@@ -132,7 +131,3 @@ def duplicate_groups(tracks: pd.DataFrame, embeddings: np.ndarray, files: pd.Dat
                            "score": None})
     return groups
 
-
-def estimated_features() -> tuple[str, ...]:
-    """The canonical columns a scanned library holds as estimates, not measurements."""
-    return ESTIMATED

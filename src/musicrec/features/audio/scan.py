@@ -10,7 +10,6 @@ makes the analysis fail is skipped with its reason; nothing a file holds stops a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ from typing import Any
 from musicrec.errors import InvalidArgumentError
 from musicrec.features.audio.cache import AnalysisCache
 from musicrec.features.audio.decode import WINDOW_SECONDS
+from musicrec.io import sha256_file
 from musicrec.progress import SILENT, Progress
 
 #: File kinds scanned (by suffix, any case)
@@ -67,14 +67,6 @@ def find_audio_files(folders: list[Path]) -> list[Path]:
             if path.suffix.lower() in AUDIO_SUFFIXES and path.is_file():
                 found.setdefault(str(path.resolve()), path.resolve())
     return [found[k] for k in sorted(found)]
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -151,7 +143,7 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
             stat = path.stat()
             sha = cache.known_hash(str(path), stat.st_size, stat.st_mtime_ns)
             if sha is None:
-                sha = file_hash(path)
+                sha = sha256_file(path)
                 cache.remember_file(str(path), stat.st_size, stat.st_mtime_ns, sha)
         except OSError as exc:
             report.skipped["unreadable"] += 1
