@@ -193,3 +193,42 @@ def test_the_large_public_tables_import_as_they_are(capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert {r["name"] for r in json.loads(out)} == {"Ghost - Acoustic", "To Begin Again"}
+
+
+@pytest.mark.parametrize("path, mapping, units", [
+    (MESSY, MAPPING, {"duration": "s"}),
+    (LARGE / "dataset.csv", {}, {}),  # a track's genres on rows of different chunks
+    (LARGE / "tracks_features.csv", {}, {}),
+])
+def test_reading_in_chunks_gives_the_table_and_report_of_one_read(path, mapping, units):
+    """A big table is read a chunk at a time; duplicates across chunks, joined genres,
+    row numbers of bad cells, notes counted over chunks and unit checks come out as from
+    reading the file whole."""
+    whole = read_mapped(path, mapping, units=units, chunk_rows=10**9)
+    for rows in (1, 2, 3):
+        chunked = read_mapped(path, mapping, units=units, chunk_rows=rows)
+        pd.testing.assert_frame_equal(chunked.tracks, whole.tracks)
+        assert chunked.report.to_dict() == whole.report.to_dict()
+        assert chunked.report.summary() == whole.report.summary()
+
+
+def test_units_are_checked_on_the_whole_column_when_read_in_chunks(tmp_path):
+    """A duration column in seconds is warned about even when no one chunk shows it."""
+    lines = ["title,energy,duration"] + [f"Song {i},0.5,{200 + i}" for i in range(9)]
+    path = tmp_path / "seconds.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = read_mapped(path, {}, chunk_rows=2)
+    assert any("looks like seconds" in w for w in result.report.warnings)
+    assert result.report.rows_read == 9 == len(result.tracks)
+
+
+def test_a_parquet_table_is_read_in_chunks_too(tmp_path):
+    whole = read_mapped(MESSY, MAPPING, units={"duration": "s"})
+    path = tmp_path / "messy.parquet"
+    pd.read_csv(MESSY, dtype=str).to_parquet(path)
+    chunked = read_mapped(path, MAPPING, units={"duration": "s"}, chunk_rows=3)
+    pd.testing.assert_frame_equal(chunked.tracks.drop(columns="source"),
+                                  whole.tracks.drop(columns="source"))
+    # a Parquet file has no header row: its first row is row 1
+    assert "row 6, column 'energy': 'loud' (not a number)" in "\n".join(
+        chunked.report.summary())

@@ -341,9 +341,11 @@ def import_file(
     target = model_dir(name, cache_dir, kind)
     if index is not None:
         backend(index)  # an unknown index is refused before the file is read
+    source = load_model(style_from) if style_from is not None else None  # before any work
     progress.say(f"Reading {path}")
     result = read_mapped(path, dict(mapping), source=name, strict=strict,
-                         on_duplicate=on_duplicate, units=dict(units or {}))
+                         on_duplicate=on_duplicate, units=dict(units or {}),
+                         progress=progress)
     if len(result.tracks) < 2:
         from musicrec.errors import DataFileError
 
@@ -353,9 +355,7 @@ def import_file(
                             "least 2")
     saved = save_imported(cache_dir or default_cache_dir(), name, result, dict(mapping),
                           source_fingerprint(Path(path)))
-    if style_from is not None:
-        source = load_model(style_from)  # checked before any work
-
+    if source is not None:
         def transfer():
             return source
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,20 @@ class ImportResult:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (all cells as text) or Parquet file; problems become DataFileError."""
+    parts = [chunk for chunk, _, _ in iter_table(path)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+#: Rows per chunk when a table is read in pieces (about 100 MB of text cells at most).
+CHUNK_ROWS = 200_000
+
+
+def iter_table(path: str | Path, chunk_rows: int | None = None
+               ) -> Iterator[tuple[pd.DataFrame, int, int]]:
+    """A CSV (all cells as text) or Parquet file in chunks of ``chunk_rows`` rows (all at
+    once by default), each with how far the read is and how far it goes (bytes of a CSV,
+    rows of a Parquet file), so a million-row table never sits in memory as text at once.
+    Problems become DataFileError; an empty CSV yields one empty frame with its columns."""
     path = Path(path)
     if not path.exists():
         raise DataFileError(path, "file not found")
@@ -40,8 +55,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return _read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=True, na_values=[""])
+            yield from _parquet_chunks(path, chunk_rows)
+            return
+        size = path.stat().st_size
+        options = {"dtype": str, "keep_default_na": True, "na_values": [""],
+                   "encoding": "utf-8"}
+        if chunk_rows is None:
+            yield pd.read_csv(path, **options), size, size
+            return
+        with open(path, "rb") as handle, pd.read_csv(handle, chunksize=chunk_rows,
+                                                     **options) as reader:
+            for chunk in reader:
+                yield chunk, handle.tell(), size
     except DataFileError:
         raise
     except PermissionError as exc:
@@ -56,15 +81,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _parquet_chunks(path: Path, chunk_rows: int | None
+                    ) -> Iterator[tuple[pd.DataFrame, int, int]]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        file = pq.ParquetFile(path)
+        total = file.metadata.num_rows
+        if total == 0 or chunk_rows is None:
+            yield file.read().to_pandas(), total, total
+            return
+        done = 0
+        for batch in file.iter_batches(batch_size=chunk_rows):
+            done += batch.num_rows
+            yield batch.to_pandas(), done, total
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise DataFileError(path, f"is not a valid Parquet file ({exc})") from exc
-    return table.to_pandas()
 
 
 def parse_list_column(frame: pd.DataFrame, column: str, path, parser) -> list:

@@ -20,13 +20,14 @@ columns written in other units (``duration_ms``: ``s`` or ``min``; the 0-1 featu
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from musicrec.data.ids import normalise_track_id
-from musicrec.data.importers.common import ImportResult, read_table
+from musicrec.data.importers.common import CHUNK_ROWS, ImportResult, iter_table
 from musicrec.data.importers.report import ImportReport
 from musicrec.data.lists import parse_list_literal
 from musicrec.data.schema import (
@@ -39,6 +40,7 @@ from musicrec.data.schema import (
     year_from_release_date,
 )
 from musicrec.errors import DataFileError, InvalidArgumentError
+from musicrec.progress import SILENT, Progress
 
 ALIASES = {"title": "name", "artist": "artists", "id": "track_id", "genre": "genres",
            "duration": "duration_ms",
@@ -103,31 +105,81 @@ def read_mapped(
     strict: bool = False,
     on_duplicate: str = "first",
     units: dict[str, str] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Read a table through ``mapping`` onto the canonical track table (see module doc);
-    the result's ``report`` says what was read, kept, skipped and set missing."""
+    the result's ``report`` says what was read, kept, skipped and set missing.
+
+    The file is read ``chunk_rows`` rows at a time, each chunk turned into canonical
+    columns before the next is read, so only the canonical values of a big table (not
+    its text cells) are held at once; duplicate ids, joined genres and unit checks look
+    at the whole table."""
     path = Path(path)
     if on_duplicate not in DUPLICATE_RULES:
         raise InvalidArgumentError(
             f"--on-duplicate must be one of {', '.join(DUPLICATE_RULES)} (got '{on_duplicate}')")
+    progress = progress or SILENT
     factors = canonical_units(units)
     mapping = canonical_mapping(mapping)
-    raw = read_table(path)
-    offset = 2 if path.suffix.lower() not in (".parquet", ".pq") else 1  # header is row 1
-    report = ImportReport(path, strict=strict, rows_read=len(raw))
+    is_csv = path.suffix.lower() not in (".parquet", ".pq")
+    offset = 2 if is_csv else 1  # the header is row 1 of a CSV
+    report = ImportReport(path, strict=strict)
+    tallies: Counter = Counter()
+    unit_values: dict[str, list[np.ndarray]] = {}
+    parts: list[pd.DataFrame] = []
+    file_rows: list[np.ndarray] = []
+    read = 0
+    for raw, done, total in iter_table(path, chunk_rows):
+        if not parts:
+            mapping = _resolve_columns(path, raw.columns, mapping, report)
+        rows = np.arange(read, read + len(raw)) + offset
+        read += len(raw)
+        frame = _canonical(raw, mapping, rows, factors, report, tallies, unit_values)
+        frame, rows = _without_featureless_rows(frame, rows, report)
+        parts.append(frame)
+        file_rows.append(rows)
+        del raw
+        if is_csv:
+            progress.count("reading (MB)", done // 1_000_000, max(1, total // 1_000_000))
+        else:
+            progress.count("reading rows", done, total)
+    report.rows_read = read
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    del parts
+    rows = np.concatenate(file_rows)
+    for column, values in unit_values.items():
+        _check_units(np.concatenate(values), column, report)
+    for text, count in tallies.items():
+        report.note(f"{count:,} {text}")  # counted over all chunks, noted once
+    frame = _unique_ids(frame.reset_index(drop=True), rows, report, on_duplicate,
+                        mapping.get("track_id"))
+    for column in INTEGER_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].round()
+    report.rows_kept = len(frame)
+    tracks = conform(frame.reset_index(drop=True), source or path.stem)
+    return ImportResult(tracks=tracks, sources=[path], report=report)
+
+
+def _resolve_columns(path: Path, columns: pd.Index, mapping: dict[str, str],
+                     report: ImportReport) -> dict[str, str]:
+    """The file column of each canonical column: the mapping's, else by name or alias
+    (any case); the report records which and how."""
+    mapping = dict(mapping)
     for canonical, column in list(mapping.items()):
         if not column.strip():
             report.left_out.append(canonical)
             del mapping[canonical]
-        elif column not in raw.columns:
-            found = ", ".join(map(str, raw.columns[:30]))
+        elif column not in columns:
+            found = ", ".join(map(str, columns[:30]))
             raise DataFileError(
                 path, f"column '{column}' (mapped to {canonical}) not found (found: {found})"
             )
         else:
             report.columns[canonical] = (column, "given")
     taken = set(mapping.values())
-    by_name = {str(c).strip().lower(): c for c in raw.columns}
+    by_name = {str(c).strip().lower(): c for c in columns}
     for canonical in TRACK_COLUMNS:
         if canonical in mapping or canonical in report.left_out or canonical == "source":
             continue
@@ -143,16 +195,23 @@ def read_mapped(
     if not any(f in mapping for f in AUDIO_FEATURES):
         raise DataFileError(
             path, "no audio-feature columns found; map at least one, e.g. --map energy=Energy")
-    rows = np.arange(len(raw)) + offset
+    return mapping
+
+
+def _canonical(raw: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray,
+               factors: dict[str, float], report: ImportReport, tallies: Counter,
+               unit_values: dict[str, list[np.ndarray]]) -> pd.DataFrame:
+    """One chunk of the file as canonical columns (bad cells reported at their rows)."""
     frame = pd.DataFrame(index=raw.index)
     for canonical, column in mapping.items():
         cells = raw[column]
         if canonical in NUMERIC:
-            frame[canonical] = _numbers(cells, canonical, rows, factors.get(canonical), report)
+            frame[canonical] = _numbers(cells, canonical, rows, factors.get(canonical), report,
+                                        tallies, unit_values)
         elif canonical == "explicit":
             frame[canonical] = _flags(cells, rows, report)
         elif canonical in ("artists", "genres"):
-            frame[canonical] = _lists(cells, report)
+            frame[canonical] = _lists(cells, tallies)
         elif canonical == "track_id":
             frame[canonical] = [None if _is_missing(c) else normalise_track_id(str(c))
                                 for c in cells]
@@ -162,14 +221,7 @@ def read_mapped(
         from_dates = year_from_release_date(frame["release_date"])
         frame["year"] = (from_dates if "year" not in frame
                          else frame["year"].fillna(from_dates.astype("float64")))
-    frame, rows = _without_featureless_rows(frame, rows, report)
-    frame = _unique_ids(frame, rows, report, on_duplicate, mapping.get("track_id"))
-    for column in INTEGER_COLUMNS:
-        if column in frame:
-            frame[column] = frame[column].round()
-    report.rows_kept = len(frame)
-    tracks = conform(frame.reset_index(drop=True), source or path.stem)
-    return ImportResult(tracks=tracks, sources=[path], report=report)
+    return frame
 
 
 # ---------------------------------------------------------------- cells
@@ -179,9 +231,12 @@ def _is_missing(cell: object) -> bool:
 
 
 def _numbers(cells: pd.Series, column: str, rows: np.ndarray, factor: float | None,
-             report: ImportReport) -> pd.Series:
+             report: ImportReport, tallies: Counter,
+             unit_values: dict[str, list[np.ndarray]]) -> pd.Series:
     """Numbers of a column: bad cells and out-of-range values missing (counted), the
-    column's "unknown" sentinels missing (noted), other units converted."""
+    column's "unknown" sentinels missing (noted), other units converted. Values read in
+    the default unit are kept aside (``unit_values``) to check the unit on the whole
+    column."""
     values = pd.to_numeric(cells, errors="coerce").astype("float64")
     given = cells.notna() & (cells.astype("string").str.strip() != "")
     bad = (values.isna() & given).to_numpy()
@@ -190,10 +245,12 @@ def _numbers(cells: pd.Series, column: str, rows: np.ndarray, factor: float | No
     for sentinel in UNKNOWN.get(column, ()):
         unknown = (values == sentinel).to_numpy()
         if unknown.any():
-            report.note(f"{int(unknown.sum()):,} cells of '{label}' were {sentinel}: read "
-                        "as unknown")
+            tallies[f"cells of '{label}' were {sentinel}: read as unknown"] += int(
+                unknown.sum())
             values[unknown] = np.nan
-    _check_units(values, column, factor, report)
+    if factor is None and (column == "duration_ms" or column in FRACTIONS):
+        present = values.to_numpy()
+        unit_values.setdefault(column, []).append(present[~np.isnan(present)])
     if factor is not None:
         values = values * factor
     if column in VALID_RANGES:
@@ -204,20 +261,17 @@ def _numbers(cells: pd.Series, column: str, rows: np.ndarray, factor: float | No
     return values
 
 
-def _check_units(values: pd.Series, column: str, factor: float | None,
-                 report: ImportReport) -> None:
-    """Warn when values look like another unit than the one they are read in."""
-    present = values.dropna()
+def _check_units(present: np.ndarray, column: str, report: ImportReport) -> None:
+    """Warn when a column's values (read in its default unit) look like another unit."""
     if len(present) < 5:
         return
-    median = float(present.median())
-    if column == "duration_ms" and factor is None and median < 3_000:
+    median = float(np.median(present))
+    if column == "duration_ms" and median < 3_000:
         unit = "minutes" if median < 30 else "seconds"
         flag = "min" if median < 30 else "s"
         report.warn(f"duration: the median is {median:g}, which looks like {unit}, not "
                     f"milliseconds; if so, import again with --unit duration={flag}")
-    elif column in FRACTIONS and factor is None and median > 1.0 and (
-            float(present.max()) <= 100.0):
+    elif column in FRACTIONS and median > 1.0 and float(present.max()) <= 100.0:
         report.warn(f"{column}: values run to {float(present.max()):g}, which looks like "
                     f"percent, not 0-1; if so, import again with --unit {column}=percent")
 
@@ -230,7 +284,7 @@ def _flags(cells: pd.Series, rows: np.ndarray, report: ImportReport) -> list:
     return [None if v is pd.NA else v for v in out]
 
 
-def _lists(cells: pd.Series, report: ImportReport) -> list:
+def _lists(cells: pd.Series, tallies: Counter) -> list:
     """Names in list cells: a list literal, or names separated by ';'. A cell that starts
     with '[' but is not a list of strings is a name of its own ("[:SITD:]")."""
     out, as_names = [], 0
@@ -252,8 +306,8 @@ def _lists(cells: pd.Series, report: ImportReport) -> list:
                 continue
         out.append([p.strip() for p in text.split(";") if p.strip()] or None)
     if as_names:
-        report.note(f"{as_names:,} cells of '{cells.name}' start with '[' but are not lists: "
-                    "read as names")
+        tallies[f"cells of '{cells.name}' start with '[' but are not lists: read as "
+                "names"] += as_names
     return out
 
 

@@ -93,11 +93,14 @@ class ImportReport:
         lines.append(f"  columns: {mapped}")
         if self.left_out:
             lines.append(f"  left out: {', '.join(self.left_out)}")
-        for reason, count in self.skipped.most_common():
+        for reason, count in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  skipped {count:,} rows: {reason}")
-        for (column, problem), count in self.missing.most_common():
+        # orders that do not depend on how the file was read (whole or in chunks)
+        for (column, problem), count in sorted(self.missing.items(),
+                                               key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  {count:,} cells of '{column}' set missing: {problem}")
-        for (_column, problem), cells in self.examples.items():
+        for (_column, problem), cells in sorted(self.examples.items(),
+                                                key=lambda kv: kv[1][0].row):
             for cell in cells:
                 lines.append(f"    row {cell.row}, column '{cell.column}': {cell.value} "
                              f"({problem})")
