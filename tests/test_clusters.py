@@ -140,3 +140,23 @@ def test_cluster_colours_do_not_repeat_and_genre_maps_are_named(tmp_path):
     cmap = ClusterMap(np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 9.0], [0.5, 0.1]]),
                       np.array([0, 0, 1, 0]), ["pop", "[]", "jazz", "dance pop"], "t", ("x", "y"))
     assert sorted(_typical_names(cmap, cmap.clusters == 0, 3)) == ["dance pop", "pop"]  # no "[]"
+
+
+def test_clustering_shows_each_kmeans_run_and_equals_sklearns_own_restarts():
+    """The runs are made one at a time (a bar for a million tracks) from the same random
+    stream as KMeans(n_init=4), so the clusters are scikit-learn's own."""
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    from musicrec.progress import Progress
+
+    rng = np.random.default_rng(3)
+    raw = np.vstack([_blobs(1), rng.normal(scale=4.0, size=(400, 3))])
+    counted = []
+    clustering = fit_clusters(raw, ["a", "b", "c"], 7, seed=5,
+                              progress=Progress(count=lambda *c: counted.append(c)))
+    assert counted == [("k-means runs", i, 4) for i in range(1, 5)]
+    z = StandardScaler().fit_transform(raw)
+    theirs = KMeans(n_clusters=7, n_init=4, random_state=5).fit(z)
+    assert np.array_equal(clustering.labels, theirs.labels_)
+    assert np.allclose(clustering.centers, theirs.cluster_centers_)

@@ -71,7 +71,7 @@ def build_model(
             built_index = build_index(vectors, index, progress)
             songs = song_cluster_count(len(catalog))  # as model_clusters fits
             progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")
-            clusters = model_clusters(catalog, space.features_)
+            clusters = model_clusters(catalog, space.features_, progress=progress)
             write_model(
                 directory, catalog, space, vectors, built_index, clusters, kind=kind,
                 dataset=dataset, sources=[source_fingerprint(p) for p in sources],

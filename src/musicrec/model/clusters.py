@@ -85,13 +85,25 @@ class Clustering:
             raise ModelIntegrityError(f"the saved clusters are not valid ({exc})") from exc
 
 
-def _pipeline(k: int, seed: int):
-    from sklearn.cluster import KMeans
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+#: KMeans runs from different starting centroids; the one of least inertia is kept.
+KMEANS_RUNS = 4
 
-    return Pipeline([("scaler", StandardScaler()),
-                     ("kmeans", KMeans(n_clusters=k, n_init=4, random_state=seed))])
+
+def _kmeans(z: np.ndarray, k: int, seed: int, progress: Progress | None, label: str):
+    """KMeans(k) on standardised rows, as ``KMeans(n_init=KMEANS_RUNS,
+    random_state=seed)`` (the same random stream, the same result), one run at a time so
+    a big catalog's clustering shows how far it is."""
+    from sklearn.cluster import KMeans
+
+    stream = np.random.RandomState(seed)
+    best = None
+    for run in range(KMEANS_RUNS):
+        kmeans = KMeans(n_clusters=k, n_init=1, random_state=stream).fit(z)
+        if best is None or kmeans.inertia_ < best.inertia_:
+            best = kmeans
+        if progress is not None:
+            progress.count(label, run + 1, KMEANS_RUNS)
+    return best
 
 
 def _silhouette(z: np.ndarray, labels: np.ndarray, seed: int) -> float:
@@ -104,18 +116,21 @@ def _silhouette(z: np.ndarray, labels: np.ndarray, seed: int) -> float:
 
 
 def fit_clusters(
-    raw: np.ndarray, features: Sequence[str], k: int, seed: int = 0
+    raw: np.ndarray, features: Sequence[str], k: int, seed: int = 0,
+    progress: Progress | None = None, label: str = "k-means runs",
 ) -> Clustering:
     """StandardScaler + KMeans(k) on raw feature values (n, d); NaN is taken as the
     column median (0 where a column has no value at all)."""
+    from sklearn.preprocessing import StandardScaler
+
     raw = np.asarray(raw, dtype=np.float64)
     if not 2 <= k <= len(raw):
         raise InvalidArgumentError(f"k must be between 2 and {len(raw)} (got {k})")
     fill = column_medians(raw)
     filled = np.where(np.isnan(raw), fill, raw)
-    pipeline = _pipeline(k, seed).fit(filled)
-    scaler, kmeans = pipeline.named_steps["scaler"], pipeline.named_steps["kmeans"]
+    scaler = StandardScaler().fit(filled)
     z = scaler.transform(filled)
+    kmeans = _kmeans(z, k, seed, progress, label)
     labels = kmeans.labels_.astype(np.int64)
     return Clustering(list(features), fill, scaler.mean_.copy(), scaler.scale_.copy(),
                       kmeans.cluster_centers_.copy(), labels, _silhouette(z, labels, seed), seed)
@@ -196,14 +211,15 @@ def song_cluster_count(n: int, k_songs: int = SONG_CLUSTERS) -> int:
 
 def model_clusters(
     catalog, features: Sequence[str], k_songs: int = SONG_CLUSTERS,
-    k_genres: int = GENRE_CLUSTERS, seed: int = 0,
+    k_genres: int = GENRE_CLUSTERS, seed: int = 0, progress: Progress | None = None,
 ) -> ModelClusters:
     """Song clusters of a catalog on ``features``, and clusters of its genres' profiles."""
     from musicrec.data.profiles import genre_profiles
     from musicrec.data.schema import feature_matrix
 
     raw = feature_matrix(catalog.tracks, features)
-    songs = fit_clusters(raw, features, song_cluster_count(len(raw), k_songs), seed)
+    songs = fit_clusters(raw, features, song_cluster_count(len(raw), k_songs), seed,
+                         progress, "song clusters (k-means runs)")
     profiles = genre_profiles(catalog, features)
     genres = None
     names: list[str] = []
