@@ -49,3 +49,24 @@ def test_large_catalog_reads_rows_as_a_small_one_does(model, monkeypatch):
     ours = [r.track_id for r in Recommender(fresh).recommend(["bad guy"], k=10).results]
     theirs = [r.track_id for r in Recommender(model).recommend(["bad guy"], k=10).results]
     assert ours == theirs
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string"])
+def test_arrow_rows_reads_cells_as_take_does(kind):
+    """Rows read from the buffers equal pyarrow's take: nulls, empty strings, accents,
+    empty and null lists, sliced arrays (whose buffers start before their first row),
+    and any other type through take itself."""
+    import pyarrow as pa
+
+    from musicrec.data.arrow_rows import ArrowRows
+
+    text = pa.string() if kind == "string" else pa.large_string()
+    names = pa.array(["Björk", None, "", "피카부", "a" * 300, "x"], type=text)
+    lists = pa.array([["A", "B"], None, [], ["É"], [None, "C"], ["D"]],
+                     type=pa.list_(text) if kind == "string" else pa.large_list(text))
+    numbers = pa.array([1, None, 3, 4, 5, 6])
+    rows = np.array([5, 0, 1, 3, 2, 1, 4])
+    for array in (names, lists, numbers, names.slice(1), lists.slice(2), lists.slice(1, 3)):
+        at = rows[rows < len(array)]
+        assert ArrowRows(array).cells(at) == array.take(pa.array(at)).to_pylist()
+    assert ArrowRows(names).cells([]) == []

@@ -24,6 +24,8 @@ from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrac
 #: per-row reads; larger ones read the rows asked for (a million-row column takes
 #: seconds to convert, more than a first query should wait).
 WHOLE_COLUMNS_UP_TO = 50_000
+#: Columns of whole numbers, read from their numeric column by :meth:`Catalog.cells_of`.
+_WHOLE_NUMBERS = frozenset({"year", "popularity", "duration_ms"})
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
 #: A fuzzy match below FUZZY_ACCEPT is still taken when it scores at least FUZZY_LEAD and
@@ -150,6 +152,29 @@ class Catalog:
         out[:] = self._arrow(name).take(pa.array(at)).to_pylist()
         return out
 
+    def cells_of(self, names: tuple[str, ...], rows) -> dict[str, np.ndarray]:
+        """:meth:`cells` of several columns at once. A large catalog reads text and list
+        cells straight from the Arrow buffers (:mod:`musicrec.data.arrow_rows`) and whole
+        numbers from their numeric column: a result list's rows in tens of microseconds."""
+        at = np.asarray(rows, dtype=np.int64)
+        cached = self.__dict__.get("_columns", {})
+        if len(self) <= WHOLE_COLUMNS_UP_TO or all(n in cached for n in names):
+            return {n: self.column(n)[at] for n in names}
+        out: dict[str, np.ndarray] = {}
+        readers = self.__dict__.setdefault("_row_readers", {})
+        for name in names:
+            cells = np.empty(len(at), dtype=object)
+            if name in _WHOLE_NUMBERS:
+                cells[:] = [None if v != v else float(v) for v in self.numeric(name)[at].tolist()]
+            else:
+                if name not in readers:
+                    from musicrec.data.arrow_rows import ArrowRows
+
+                    readers[name] = ArrowRows(self._arrow(name))
+                cells[:] = readers[name].cells(at)
+            out[name] = cells
+        return out
+
     def _arrow(self, name: str):
         """A column as an Arrow array (no copy for the Arrow-backed ones), for row reads."""
         cache = self.__dict__.setdefault("_arrow_columns", {})
@@ -177,8 +202,9 @@ class Catalog:
         rows = list(rows)
         if len(self) <= WHOLE_COLUMNS_UP_TO:
             columns, at = self._record_columns, rows
-        else:  # just these rows, read once per column
-            columns, at = _record_fields(self.cells, rows), range(len(rows))
+        else:  # just these rows, all columns in one read
+            read = self.cells_of(self.RECORD_FIELDS, rows)
+            columns, at = _record_fields(lambda name, _: read[name], rows), range(len(rows))
         ids, names, artists, albums, years, pops, genres, durations = columns
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
                  list(genres[r]), durations[r]) for r in at]
@@ -282,8 +308,8 @@ class Catalog:
     def labels(self, rows) -> list[str]:
         """:meth:`label` of several rows (each column read once)."""
         rows = list(rows)
-        names, ids, artists, years = (self.cells(c, rows) for c in
-                                      ("name", "track_id", "artists", "year"))
+        read = self.cells_of(("name", "track_id", "artists", "year"), rows)
+        names, ids, artists, years = read["name"], read["track_id"], read["artists"], read["year"]
         out = []
         for name, track_id, by, year in zip(names, ids, artists, years, strict=True):
             name = f"[untitled {track_id}]" if name is None else name

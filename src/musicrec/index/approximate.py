@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.base import Allowed, Index, as_mask, per_query
+from musicrec.index.base import Allowed, Index, as_mask, not_in, per_query
 from musicrec.index.topk import top_k
 from musicrec.progress import Progress
 
@@ -161,7 +161,7 @@ class ApproximateIndex(Index):
                 keep = r >= 0
                 excluded = _excluded(exclude, i)
                 if excluded is not None:
-                    keep &= ~np.isin(r, excluded)
+                    keep &= not_in(r, excluded)
                 self._put(rows, scores, i, r[keep], sc[keep], k)
         return rows, scores
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.base import Allowed, Index, passes, per_query
+from musicrec.index.base import Allowed, Index, not_in, passes, per_query
 from musicrec.index.exact import ExactIndex
 from musicrec.index.topk import top_k
 from musicrec.progress import Progress
@@ -89,10 +89,7 @@ def neighbours_of(
     rows = table.rows[row].astype(np.int64)
     keep = passes(allowed, rows)
     if exclude is not None and len(exclude):
-        if len(exclude) <= 64:  # a seed's versions: a few rows, compared directly
-            keep &= ~(rows[:, None] == np.asarray(exclude)[None, :]).any(axis=1)
-        else:
-            keep &= ~np.isin(rows, exclude)
+        keep &= not_in(rows, exclude)
     chosen = np.flatnonzero(keep)[:k]
     if len(chosen) < k:
         return None

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 NEGATIVE_STRENGTH = 0.5
 #: Candidates fetched before reranking: at least this many, or 10 per track asked for.
 MIN_POOL = 100
+#: Candidates one request asks for first, per track asked for (see _first_fetch).
+FIRST_FETCH = 3
 #: A result's factors this close to the seeds' (cosine) earn the listening reason.
 LISTENING_REASON = 0.3
 
@@ -313,7 +315,10 @@ class Recommender:
         if not queries:
             return []
         pools = [min(len(self.catalog), max(MIN_POOL, 10 * q.request.k)) for q in queries]
-        found = self._candidates(queries, max(pools))
+        # one request (the commonest call) first asks for a few candidates, when its
+        # rerank steps allow (see _answer); a batch asks for the whole pool at once
+        fetch = self._first_fetch(queries[0], pools[0]) if len(queries) == 1 else max(pools)
+        found = self._candidates(queries, fetch)
         notes = self._lookup_notes()
         return [self._answer(q, found[i], pools[i], notes) for i, q in enumerate(queries)]
 
@@ -328,16 +333,20 @@ class Recommender:
                 "place any track)"])
         steps = self._steps(request)
         rows, scores = found[0][:pool], found[1][:pool]
+        fetched = len(rows)
         while True:
             valid = int(np.count_nonzero(rows >= 0))  # rows of -1 only fill the tail
-            exhausted = valid < len(rows) or pool >= len(self.catalog)
+            exhausted = valid < len(rows) or fetched >= len(self.catalog)
             rows, scores = rows[:valid], scores[:valid]
             chosen = apply_steps(Candidates(rows, scores, valid), steps, k)
-            # a wider pool when versions left too few distinct songs
-            if len(chosen) >= k or exhausted:
+            if fetched < pool and not exhausted and chosen.preferred < k:
+                fetched = pool  # the first few were not enough: the whole pool, as if
+                # asked for at first (prefix-stable steps: the same answer)
+            elif len(chosen) >= k or exhausted:
                 break
-            pool = min(len(self.catalog), pool * 4)
-            r, s = self.index.search(query.vector[None, :], pool, query.allowed,
+            else:  # a wider pool when versions left too few distinct songs
+                fetched = min(len(self.catalog), fetched * 4)
+            r, s = self.index.search(query.vector[None, :], fetched, query.allowed,
                                      [query.exclude])
             rows, scores = r[0], s[0]
         chosen = chosen.top(k)
@@ -350,6 +359,17 @@ class Recommender:
                 f"filters (asked for {k})"
             )
         return Recommendation(query.pos, query.neg, results, notices)
+
+    def _first_fetch(self, query: _Query, pool: int) -> int:
+        """How many candidates one request asks the index for first: ``FIRST_FETCH``
+        per track asked for when every rerank step is prefix-stable (its answer on the
+        first candidates is its answer on all of them once they give k preferred ones),
+        else the whole pool. A graph index searches fewer candidates faster, and most
+        requests need no more."""
+        steps = self._steps(query.request)
+        if all(getattr(s, "prefix_stable", False) for s in steps):
+            return min(pool, FIRST_FETCH * query.request.k)
+        return pool
 
     def _steps(self, request: RecommendRequest) -> list[RerankStep]:
         """The rerank chain for a request's settings (kept per setting), then the extra
