@@ -41,9 +41,15 @@ class ArrowRows:
         return self._read(rows.tolist())
 
     def _lists(self, rows: list[int]) -> list:
-        offsets, valid, string = self._offsets, self._valid, self._strings.cell
-        return [[string(j) for j in range(offsets[row], offsets[row + 1])] if valid(row)
-                else None for row in rows]
+        offsets, valid, strings = self._offsets, self._valid, self._strings
+        if strings.has_nulls:
+            string = strings.cell
+            return [[string(j) for j in range(offsets[row], offsets[row + 1])]
+                    if valid(row) else None for row in rows]
+        at, data = strings.offsets, strings.data  # no null names: decoded in place
+        return [[str(data[at[j]: at[j + 1]], "utf-8") for j in range(offsets[row],
+                                                                     offsets[row + 1])]
+                if valid(row) else None for row in rows]
 
 
 class _Strings:
@@ -53,17 +59,20 @@ class _Strings:
         import pyarrow as pa
 
         self._valid = _Validity(array)
-        self._offsets = _offsets(array, pa.types.is_large_string(array.type))
+        self.has_nulls = array.null_count > 0
+        self.offsets = _offsets(array, pa.types.is_large_string(array.type))
         data = array.buffers()[2]
-        self._data = memoryview(data if data is not None else b"")
+        self.data = memoryview(data if data is not None else b"")
 
     def cell(self, row: int) -> str | None:
         if not self._valid(row):
             return None
-        return str(self._data[self._offsets[row]: self._offsets[row + 1]], "utf-8")
+        return str(self.data[self.offsets[row]: self.offsets[row + 1]], "utf-8")
 
     def cells(self, rows: list[int]) -> list:
-        offsets, data, valid = self._offsets, self._data, self._valid
+        offsets, data, valid = self.offsets, self.data, self._valid
+        if not self.has_nulls:
+            return [str(data[offsets[row]: offsets[row + 1]], "utf-8") for row in rows]
         return [str(data[offsets[row]: offsets[row + 1]], "utf-8") if valid(row) else None
                 for row in rows]
 

@@ -127,6 +127,8 @@ class ApproximateIndex(Index):
     ) -> tuple[np.ndarray, np.ndarray]:
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         m, n = queries.shape[0], self.vectors.shape[0]
+        if m == 1 and allowed is None:  # the commonest search, without the bookkeeping
+            return self._unrestricted(queries, k, _excluded(exclude, 0))
         restrictions = per_query(allowed, m)
         rows = np.full((m, k), -1, dtype=np.int64)
         scores = np.full((m, k), -np.inf, dtype=np.float32)
@@ -163,6 +165,21 @@ class ApproximateIndex(Index):
                 if excluded is not None:
                     keep &= not_in(r, excluded)
                 self._put(rows, scores, i, r[keep], sc[keep], k)
+        return rows, scores
+
+    def _unrestricted(self, query: np.ndarray, k: int, excluded: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """One query with no restriction: ``k`` plus the excluded rows fetched, the
+        excluded ones dropped (as the general path does)."""
+        fetch = min(self.vectors.shape[0], k + (0 if excluded is None else len(excluded)))
+        found_scores, found_rows = self._candidates(query, fetch)
+        r, sc = found_rows[0], found_scores[0]
+        keep = r >= 0
+        if excluded is not None:
+            keep &= not_in(r, excluded)
+        rows = np.full((1, k), -1, dtype=np.int64)
+        scores = np.full((1, k), -np.inf, dtype=np.float32)
+        self._put(rows, scores, 0, r[keep], sc[keep], k)
         return rows, scores
 
     def _scan(self, query: np.ndarray, subset: np.ndarray, k: int, rows, scores, i) -> None:

@@ -117,8 +117,17 @@ class Recommender:
         if len(self.catalog) <= WHOLE_COLUMNS_UP_TO:
             return self._raw_all[rows]
         # the catalog's float64 columns (converted once each), read at these rows
-        return np.stack([self.catalog.numeric(f)[rows] for f in self.space.features_],
-                        axis=-1)
+        columns = self._raw_columns
+        if np.ndim(rows) == 0:
+            return np.array([column[rows] for column in columns])
+        out = np.empty((len(rows), len(columns)))
+        for j, column in enumerate(columns):
+            out[:, j] = column[rows]
+        return out
+
+    @cached_property
+    def _raw_columns(self) -> list[np.ndarray]:
+        return [self.catalog.numeric(f) for f in self.space.features_]
 
     @cached_property
     def _raw_all(self) -> np.ndarray:
@@ -361,11 +370,14 @@ class Recommender:
         return Recommendation(query.pos, query.neg, results, notices)
 
     def _first_fetch(self, query: _Query, pool: int) -> int:
-        """How many candidates one request asks the index for first: ``FIRST_FETCH``
-        per track asked for when every rerank step is prefix-stable (its answer on the
-        first candidates is its answer on all of them once they give k preferred ones),
-        else the whole pool. A graph index searches fewer candidates faster, and most
-        requests need no more."""
+        """How many candidates one unfiltered request asks the index for first:
+        ``FIRST_FETCH`` per track asked for when every rerank step is prefix-stable (its
+        answer on the first candidates is its answer on all of them once they give k
+        preferred ones), else the whole pool. A graph index searches fewer candidates
+        faster, and most requests need no more. (Measured at a million tracks: a
+        filtered HNSW search for 30 had recall@10 0.947 against 0.985 for 100.)"""
+        if query.allowed is not None:  # a filtered graph search is surer with the pool
+            return pool  # (and its fallback to an exact scan then more often exact)
         steps = self._steps(query.request)
         if all(getattr(s, "prefix_stable", False) for s in steps):
             return min(pool, FIRST_FETCH * query.request.k)
