@@ -46,6 +46,14 @@ def test_large_catalog_reads_rows_as_a_small_one_does(model, monkeypatch):
     assert large.match_text("bad guy").rows == expected[2]
     assert np.array_equal(Recommender(fresh)._raw(rows), expected[3], equal_nan=True)
     assert large.index_of(str(small.column("track_id")[17])) == 17
+    # versions: the first lookups compare codes, later ones use the sorted groups
+    many = [rows[:1], rows[1:3], rows] * 4
+    assert [sorted(large.version_rows(r).tolist()) for r in many] == [
+        sorted(small.version_rows(r).tolist()) for r in many]
+    assert "_version_groups" in large.__dict__  # built once the scans were many
+    # numbers as the small catalog converts them (float columns kept as they are)
+    for column in ("energy", "year", "key", "popularity"):
+        assert np.array_equal(large.numeric(column), small.numeric(column), equal_nan=True)
     ours = [r.track_id for r in Recommender(fresh).recommend(["bad guy"], k=10).results]
     theirs = [r.track_id for r in Recommender(model).recommend(["bad guy"], k=10).results]
     assert ours == theirs

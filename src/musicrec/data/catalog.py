@@ -15,7 +15,7 @@ import pandas as pd
 
 from musicrec.data.ids import normalise_track_id
 from musicrec.data.importers.common import ImportResult
-from musicrec.data.keys import KeyLookup
+from musicrec.data.keys import SCANS_BEFORE_INDEX, KeyLookup
 from musicrec.data.schema import empty_interactions
 from musicrec.data.text import base_title, fold, primary_artist, shorten, version_key
 from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrackError
@@ -239,7 +239,16 @@ class Catalog:
         return self._version_keys.rows(key)
 
     def version_rows(self, rows: list[int]) -> np.ndarray:
-        """All rows that are versions of the songs at ``rows`` (including those rows)."""
+        """All rows that are versions of the songs at ``rows`` (including those rows).
+        The first few calls on a large catalog compare codes (a millisecond at a
+        million rows) instead of sorting them all (a tenth of a second)."""
+        calls = self.__dict__["_version_calls"] = self.__dict__.get("_version_calls", 0) + 1
+        if "_version_groups" not in self.__dict__ and calls <= SCANS_BEFORE_INDEX and (
+                len(self) > WHOLE_COLUMNS_UP_TO):
+            codes = np.unique(self.version_codes[np.asarray(rows, dtype=np.int64)])
+            return np.flatnonzero(np.isin(self.version_codes, codes) if len(codes) > 1
+                                  else self.version_codes == codes[0]) if len(codes) else (
+                np.empty(0, dtype=np.int64))
         order, starts = self._version_groups
         if len(rows) == 1:
             code = int(self.version_codes[rows[0]])
@@ -259,6 +268,13 @@ class Catalog:
         cache = self.__dict__.setdefault("_numeric", {})
         if column not in cache:
             values = self.tracks[column]
+            if values.dtype == np.float64:  # as it is (a view of a loaded model's file)
+                cache[column] = values.to_numpy()
+                return cache[column]
+            if str(values.dtype) in ("Int64", "Int32"):  # Arrow converts these in C
+                cache[column] = self._arrow(column).cast("float64").to_numpy(
+                    zero_copy_only=False)
+                return cache[column]
             if str(values.dtype) == "boolean":
                 values = values.astype("Float64")
             cache[column] = pd.to_numeric(values, errors="coerce").to_numpy(

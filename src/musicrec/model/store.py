@@ -322,8 +322,10 @@ def read_tracks(path: Path) -> pd.DataFrame:
     import pyarrow.feather as feather
 
     table = feather.read_table(path, memory_map=True)
+    # one block per column: float columns without gaps stay views of the mapped file
     return table.to_pandas(types_mapper=lambda t: pd.ArrowDtype(t)
-                           if pa.types.is_list(t) or pa.types.is_large_list(t) else None)
+                           if pa.types.is_list(t) or pa.types.is_large_list(t) else None,
+                           split_blocks=True)
 
 
 def load_model(directory: str | Path, *, verify: bool | str = True) -> Model:
@@ -335,7 +337,9 @@ def load_model(directory: str | Path, *, verify: bool | str = True) -> Model:
     files = manifest["files"]
     try:
         tracks = read_tracks(directory / TRACKS)
-        interactions = pd.read_parquet(directory / INTERACTIONS)
+        # a catalog without playlists: no Parquet reader to start (its file is checked)
+        interactions = (None if manifest.get("counts", {}).get("interactions") == 0
+                        else pd.read_parquet(directory / INTERACTIONS))
         playlists = pd.read_parquet(directory / PLAYLISTS) if PLAYLISTS in files else None
         vectors = np.load(directory / VECTORS, mmap_mode="r", allow_pickle=False)
         space = FeatureSpace.from_dict(json.loads((directory / FEATURE_SPACE).read_text()))
