@@ -46,7 +46,7 @@ YEARS = "1990-2009"
 MEASURE = """
 import resource, subprocess, sys, time
 t = time.perf_counter()
-p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
 first = p.stdout.read(1)
 t_first = time.perf_counter() - t
 out, err = p.communicate()
@@ -159,7 +159,10 @@ def run_size(size: int, work: Path, env: dict, style_from: Path, rng) -> dict:
     for _ in range(3):
         c, f, r, printed = measure([sys.executable, "-m", "musicrec", "recommend",
                                     "--dataset", name, title, "-f", "json"], env)
-        assert json.loads(printed), printed[:500]
+        try:
+            assert json.loads(printed)
+        except (ValueError, AssertionError) as exc:
+            raise SystemExit(f"recommend printed no result ({exc}):\n{printed[:800]}") from exc
         cold.append(c)
         first.append(f)
         serving.append(r)
