@@ -184,3 +184,37 @@ def test_explanations_keep_sound_and_context_apart(rec):
                 assert "(also " in r.why
             assert not re.search(r"^(popularity|year)", r.why)
     assert seen_key > 0
+
+
+@pytest.mark.parametrize("index", ["neighbours", "exact"])
+def test_a_single_request_asks_few_candidates_first_and_answers_as_a_batch(model, index):
+    """One request asks the index for 3k candidates first (a batch asks for the whole
+    pool at once): over 300 tracks, with artist caps of 1 and 2 and none, the answers
+    are the same, including those whose first candidates held too few artists."""
+    from musicrec.index import ExactIndex
+    from musicrec.recommend import recommender as recommender_module
+    from musicrec.recommend.request import RecommendRequest
+
+    rec = Recommender(model, index=None if index == "neighbours" else
+                      ExactIndex(model.vectors))
+    asked: list[tuple[str, int]] = []
+    by_rows, by_vector = rec.index.search_rows, rec.index.search
+    rec.index.search_rows = lambda rows, k, *a: asked.append(("rows", k)) or by_rows(
+        rows, k, *a)
+    rec.index.search = lambda q, k, *a: asked.append(("vector", k)) or by_vector(q, k, *a)
+    ids = model.catalog.column("track_id")
+    picked = np.random.default_rng(4).choice(len(ids), 300, replace=False)
+    widened = 0
+    for cap in (1, 2, 0):
+        for row in picked:
+            request = RecommendRequest([str(ids[row])], k=10, artist_cap=cap)
+            asked.clear()
+            alone = rec.recommend(request)
+            assert asked[0] == ("rows", recommender_module.FIRST_FETCH * 10)
+            widened += ("vector", recommender_module.MIN_POOL) in asked
+            other = RecommendRequest([str(ids[picked[0]])], k=10, artist_cap=cap)
+            asked.clear()
+            batch = rec.recommend_batch([request, other])[0]
+            assert asked[0] == ("rows", recommender_module.MIN_POOL)
+            assert [r.track_id for r in alone.results] == [r.track_id for r in batch.results]
+    assert widened > 0  # the whole pool was asked for where the first 30 were too few
