@@ -232,3 +232,18 @@ def test_a_parquet_table_is_read_in_chunks_too(tmp_path):
     # a Parquet file has no header row: its first row is row 1
     assert "row 6, column 'energy': 'loud' (not a number)" in "\n".join(
         chunked.report.summary())
+
+
+def test_a_long_import_ends_with_its_time_and_peak_memory(capsys, monkeypatch):
+    """Long steps end with what they cost (shown after SHOW_TOTALS_AFTER seconds)."""
+    import re
+
+    from musicrec.cli import options
+
+    monkeypatch.setattr(options, "SHOW_TOTALS_AFTER", 0.0)
+    code, _, err = cli(capsys, "import", str(MESSY), "--name", "messy_totals", "--model",
+                       "original", *[f"--map={k}={v}" for k, v in MAPPING.items()],
+                       "--unit", "duration=s")
+    assert code == 0, err
+    found = re.search(r"done in ([\d.]+) s; peak memory ([\d,]+) MB", err)
+    assert found and 20 < int(found[2].replace(",", "")) < 20_000, err
