@@ -249,3 +249,105 @@ def test_a_long_import_ends_with_its_time_and_peak_memory(capsys, monkeypatch):
     assert found, err
     megabytes = float(found[2].replace(",", "")) * (1000 if found[3] == "GB" else 1)
     assert 20 < megabytes < 20_000, err
+
+
+MORE = FIXTURES / "more_tables"
+
+
+def test_a_location_that_is_a_place_is_never_taken_for_a_file(capsys, tmp_path):
+    """The Million Song Dataset's `location` is the artist's home town: it is not read as
+    the tracks' file location (the summary says so), so no playlist points at a town."""
+    result = read_mapped(MORE / "msd_subset.csv", {})
+    assert result.tracks["location"].isna().all()
+    assert "location" not in result.report.columns
+    assert any("'location' was not read as the tracks' file location" in n
+               and "--map location=location" in n for n in result.report.notes)
+    code = run(["import", str(MORE / "msd_subset.csv"), "--name", "msd", "--model",
+                "original", "--unit", "duration=s"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert "was not read as the tracks' file location" in " ".join(err.split())
+    playlist = tmp_path / "soul.m3u8"
+    code = run(["recommend", "Soul Deep", "--dataset", "msd", "--model", "original", "-k",
+                "4", "--export", str(playlist)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    text = playlist.read_text()
+    for place in ("Paris", "France", "London", "California"):
+        assert place not in text
+    # nor at Spotify: these ids are not Spotify's, so the entries say they have no link
+    assert "open.spotify.com" not in text and "#EXTINF" not in text
+    assert text.count("# no file or link: ") == 4
+    # a column of real paths is still taken by name; mapped by hand, a town goes missing
+    rows = ["title,energy,location", "A,0.5,/music/a.flac", "B,0.6,Music/b.mp3",
+            "C,0.7,file:///srv/c.ogg", "D,0.4,"]
+    (tmp_path / "paths.csv").write_text("\n".join(rows) + "\n")
+    paths = read_mapped(tmp_path / "paths.csv", {})
+    assert paths.report.columns["location"] == ("location", "by name")
+    assert list(paths.tracks["location"].fillna("-")) == [
+        "/music/a.flac", "Music/b.mp3", "file:///srv/c.ogg", "-"]
+    mapped = read_mapped(MORE / "msd_subset.csv", {"location": "location"})
+    assert mapped.tracks["location"].isna().all()
+    assert mapped.report.missing[("location", "not a file path or URI")] == 4
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("hit_songs.csv", {"name": "track", "track_id": "uri", "artists": "artist"}),
+    ("billboard_audio_features.csv", {
+        "name": "song", "track_id": "spotify_track_id", "artists": "performer",
+        "album": "spotify_track_album", "genres": "spotify_genre",
+        "duration_ms": "spotify_track_duration_ms", "popularity": "spotify_track_popularity"}),
+])
+def test_hit_song_tables_import_without_a_mapping(name, expected):
+    """The names many Kaggle and TidyTuesday tables use (track, song, uri, performer,
+    spotify_track_*) are found without --map."""
+    result = read_mapped(MORE / name, {})
+    for canonical, column in expected.items():
+        assert result.report.columns[canonical] == (column, "by name")
+    tracks = result.tracks.set_index("track_id")
+    if name == "hit_songs.csv":
+        assert tracks.loc["2ZyuwVvV6Z3XJaXIFbspeE", "name"] == "Wild Things"
+        assert list(tracks.loc["61APOtq25SCMuK0V5w2Kgp", "artists"]) == ["Esquivel!"]
+    else:
+        andy = tracks.loc["4hIRDTdKAmEmlCwhGkHUnN"]
+        assert andy["album"] == "The Essential Andy Williams" and andy["popularity"] == 38
+        assert "lounge" in list(andy["genres"]) and andy["duration_ms"] == 167_186
+        assert result.report.skipped["no audio feature value"] == 1
+
+
+def test_no_library_warning_reaches_the_terminal(tmp_path):
+    """A genre whose tracks all lack a feature once printed NumPy's "Mean of empty slice"
+    in the middle of an import; now the means are NaN without a warning, and the CLI keeps
+    any library's warnings for --debug."""
+    import os
+    import subprocess
+    import sys
+    import warnings
+
+    from musicrec.data.catalog import Catalog
+    from musicrec.data.profiles import genre_profiles
+
+    rows = ["title,artist,genre,energy,tempo", "A,X,rock,0.5,120", "B,Y,rock,0.6,",
+            "C,Z,jazz,0.2,", "D,W,jazz,0.3,", "E,V,pop,0.9,100", "F,U,pop,0.8,90"]
+    path = tmp_path / "empty_genre.csv"
+    path.write_text("\n".join(rows) + "\n")
+    catalog = Catalog.from_import(read_mapped(path, {}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        profiles = genre_profiles(catalog, ["energy", "tempo"]).set_index("genres")
+    assert np.isnan(profiles.loc["jazz", "tempo"])
+    assert profiles.loc["pop", "tempo"] == 95 and profiles.loc["jazz", "energy"] == 0.25
+    env = {**os.environ, "PYTHONWARNINGS": "always", "MUSICREC_CACHE_DIR": str(tmp_path)}
+    # a library warning raised on purpose inside the command: hidden, shown with --debug
+    code = ("import warnings, sys; from musicrec.cli import run; import musicrec.data.profiles"
+            " as p; old = p.genre_profiles\n"
+            "def loud(*a, **k):\n    warnings.warn('Mean of empty slice', RuntimeWarning)\n"
+            "    return old(*a, **k)\n"
+            "p.genre_profiles = loud\n"
+            "sys.exit(run(sys.argv[1:]))")
+    for debug in ((), ("--debug",)):
+        done = subprocess.run([sys.executable, "-c", code, "import", str(path), "--name",
+                               "empty", "--model", "original", *debug],
+                              capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert ("Mean of empty slice" in done.stderr) == bool(debug), done.stderr

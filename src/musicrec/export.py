@@ -1,6 +1,9 @@
 """Playlists as files: M3U8 (extended M3U, UTF-8), JSPF (JSON playlist) and CSV.
 
-Entries point at the tracks' Spotify pages, since the catalog has no audio files.
+Entries point at a track's file (a library scanned from your files) or else its Spotify
+page. A track with neither (an imported table whose ids are not Spotify's) keeps its
+title and artist: JSPF without a location (players resolve it by name), CSV with an
+empty url, M3U8 as a comment line, since an M3U8 entry must be something to play.
 JSPF follows the structure ListenBrainz documents: ``{"playlist": {"title", "creator",
 "date", "track": [{"title", "creator", "album", "duration", "identifier"}]}}``.
 """
@@ -15,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from musicrec.data.catalog import Catalog
+from musicrec.data.ids import BARE_ID
 from musicrec.errors import InvalidArgumentError, UnknownTrackError
 from musicrec.io import atomic_write
 
@@ -23,8 +27,9 @@ MEDIA_TYPES = {"m3u8": "audio/x-mpegurl", "jspf": "application/jspf+json", "csv"
 CSV_COLUMNS = ("track_id", "name", "artists", "album", "year", "duration_ms", "url")
 
 
-def spotify_url(track_id: str) -> str:
-    return f"https://open.spotify.com/track/{track_id}"
+def spotify_url(track_id: str) -> str | None:
+    """The track's Spotify page, or None when the id is not a Spotify id."""
+    return f"https://open.spotify.com/track/{track_id}" if BARE_ID.match(track_id) else None
 
 
 def _entries(catalog: Catalog, track_ids: Sequence[str]) -> list[dict]:
@@ -45,9 +50,11 @@ def _entries(catalog: Catalog, track_ids: Sequence[str]) -> list[dict]:
 
 
 def file_uri(path: str) -> str:
-    """A file path as a file:// URI (JSPF locations are URIs)."""
-    from pathlib import Path
+    """A file path as a file:// URI (JSPF locations are URIs); a URI stays as it is."""
+    import re
 
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
+        return path
     return Path(path).absolute().as_uri()
 
 
@@ -65,7 +72,10 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
         for e in entries:
             seconds = -1 if e["duration_ms"] is None else round(e["duration_ms"] / 1000)
             label = f"{', '.join(e['artists'])} - {e['name']}"
-            lines += [f"#EXTINF:{seconds},{label}", e["url"]]
+            if e["url"] is None:
+                lines.append(f"# no file or link: {label} ({clean_text(e['track_id'])})")
+            else:
+                lines += [f"#EXTINF:{seconds},{label}", e["url"]]
         return "\n".join(lines) + "\n"
     if fmt == "jspf":
         tracks = []
@@ -74,7 +84,7 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
                      "album": e["album"] or ""}
             if e["file"] is not None:
                 track["location"] = [file_uri(e["file"])]
-            else:
+            elif e["url"] is not None:
                 track["identifier"] = [e["url"]]
             if e["duration_ms"] is not None:
                 track["duration"] = e["duration_ms"]
@@ -91,7 +101,7 @@ def render(catalog: Catalog, track_ids: Sequence[str], fmt: str, title: str = "m
         writer.writerow([e["track_id"], e["name"] or "", "; ".join(e["artists"]), e["album"] or "",
                          "" if e["year"] is None else e["year"],
                          "" if e["duration_ms"] is None else e["duration_ms"],
-                         e["url"]])
+                         e["url"] or ""])
     return buffer.getvalue()
 
 

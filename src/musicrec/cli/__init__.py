@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 
 from musicrec.cli import explore, library, model, recommend, serve  # noqa: F401  (register)
 from musicrec.cli.app import app
@@ -25,6 +26,13 @@ def run(argv: list[str]) -> int:
     unless ``--debug`` is among the arguments (or MUSICREC_DEBUG=1)."""
     debug = "--debug" in argv or os.environ.get("MUSICREC_DEBUG") == "1"
     argv = [a for a in argv if a != "--debug"]
+    with warnings.catch_warnings():
+        if not debug:  # a library's warning is for us, not for the user: --debug shows it
+            warnings.simplefilter("ignore")
+        return _run(argv, debug)
+
+
+def _run(argv: list[str], debug: bool) -> int:
     try:
         _threads_from_environment()
         app(args=argv, prog_name="musicrec")  # standalone: usage errors exit 2 by themselves

@@ -20,10 +20,20 @@ def genre_profiles(catalog: Catalog, features: Sequence[str]) -> pd.DataFrame:
             rows.setdefault(str(genre), []).append(row)
     records = []
     for genre, members in sorted(rows.items()):
-        means = np.nanmean(raw[members], axis=0) if members else np.full(len(features), np.nan)
+        means = _column_means(raw[members])
         records.append({"genres": genre, "tracks": len(members),
                         **dict(zip(features, means, strict=True))})
     return pd.DataFrame.from_records(records, columns=["genres", "tracks", *features])
+
+
+def _column_means(values: np.ndarray) -> np.ndarray:
+    """Mean of each column over its present values; NaN (and no warning) for a column
+    with none, as a genre whose tracks all lack a feature has."""
+    present = ~np.isnan(values)
+    counts = present.sum(axis=0)
+    totals = np.where(present, values, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
 
 
 def year_profiles(catalog: Catalog, features: Sequence[str]) -> pd.DataFrame:

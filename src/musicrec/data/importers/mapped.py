@@ -3,9 +3,13 @@
 ``mapping`` maps canonical columns to the file's columns, e.g.
 ``{"name": "Track Name", "artists": "Artist(s)"}``. ``title``, ``artist``, ``id`` and
 ``genre`` are accepted as aliases of ``name``, ``artists``, ``track_id`` and ``genres``;
-``duration`` of ``duration_ms``. Unmapped canonical columns are taken from a file column
+``duration`` of ``duration_ms`` (and the names other tables use: ``track``, ``song``,
+``uri``, ...: see ``ALIASES``; a ``spotify_`` or ``spotify_track_`` prefix is ignored).
+Unmapped canonical columns are taken from a file column
 of the same name (or an alias's name, any case) when present; mapping a column to
-``""`` leaves it out.
+``""`` leaves it out. ``location`` (musicrec's file path of a track) is taken by name only
+when its cells look like file paths or URIs: in other tables (the Million Song Dataset's)
+it is a place ("Paris, France"), and the summary says it was left out.
 
 Nothing in one cell stops an import (unless ``strict``): a cell that is not a number,
 out of its range or not a flag goes missing and is counted in the
@@ -20,6 +24,7 @@ columns written in other units (``duration_ms``: ``s`` or ``min``; the 0-1 featu
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -46,7 +51,12 @@ ALIASES = {"title": "name", "artist": "artists", "id": "track_id", "genre": "gen
            "duration": "duration_ms",
            # the Kaggle "Spotify Tracks Dataset" (dataset.csv, 114k rows) names these so
            "track_name": "name", "album_name": "album", "track_genre": "genres",
-           "artist_name": "artists"}
+           "artist_name": "artists",
+           # the hit-song tables of many Kaggle projects; TidyTuesday's Billboard table
+           "track": "name", "song": "name", "uri": "track_id", "performer": "artists"}
+#: Prefixes a file's column names may carry ("spotify_uri", "spotify_track_album",
+#: "spotify_genre"): a column is also found by its name without them.
+PREFIXES = ("spotify_track_", "spotify_")
 NUMERIC = (*AUDIO_FEATURES, "year", "popularity", "duration_ms")
 FRACTIONS = ("danceability", "energy", "speechiness", "acousticness", "instrumentalness",
              "liveness", "valence")
@@ -132,7 +142,7 @@ def read_mapped(
     read = 0
     for raw, done, total in iter_table(path, chunk_rows):
         if not parts:
-            mapping = _resolve_columns(path, raw.columns, mapping, report)
+            mapping = _resolve_columns(path, raw, mapping, report)
         rows = np.arange(read, read + len(raw)) + offset
         read += len(raw)
         frame = _canonical(raw, mapping, rows, factors, report, tallies, unit_values)
@@ -162,10 +172,12 @@ def read_mapped(
     return ImportResult(tracks=tracks, sources=[path], report=report)
 
 
-def _resolve_columns(path: Path, columns: pd.Index, mapping: dict[str, str],
+def _resolve_columns(path: Path, first_cells: pd.DataFrame, mapping: dict[str, str],
                      report: ImportReport) -> dict[str, str]:
     """The file column of each canonical column: the mapping's, else by name or alias
-    (any case); the report records which and how."""
+    (any case; ``location`` only when the first chunk's cells are paths or URIs); the
+    report records which and how."""
+    columns = first_cells.columns
     mapping = dict(mapping)
     for canonical, column in list(mapping.items()):
         if not column.strip():
@@ -180,12 +192,24 @@ def _resolve_columns(path: Path, columns: pd.Index, mapping: dict[str, str],
             report.columns[canonical] = (column, "given")
     taken = set(mapping.values())
     by_name = {str(c).strip().lower(): c for c in columns}
+    for column in columns:  # "spotify_track_album" as "album", unless "album" is there too
+        name = str(column).strip().lower()
+        prefix = next((p for p in PREFIXES if name.startswith(p)), None)
+        if prefix is not None:
+            by_name.setdefault(name[len(prefix):], column)
     for canonical in TRACK_COLUMNS:
         if canonical in mapping or canonical in report.left_out or canonical == "source":
             continue
         names = [canonical, *(a for a, c in ALIASES.items() if c == canonical)]
         column = next((by_name[n] for n in names if n in by_name and by_name[n] not in taken),
                       None)
+        if column is not None and canonical == "location" and not _holds_paths(
+                first_cells[column]):
+            example = next((str(c) for c in first_cells[column] if not _is_missing(c)), "")
+            report.note(f"column '{column}' was not read as the tracks' file location: its "
+                        f"values are not file paths or URIs (e.g. {example!r}); if they "
+                        f"are, import again with --map location={column}")
+            continue
         if column is not None:
             mapping[canonical] = column
             taken.add(column)
@@ -215,6 +239,8 @@ def _canonical(raw: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray,
         elif canonical == "track_id":
             frame[canonical] = [None if _is_missing(c) else normalise_track_id(str(c))
                                 for c in cells]
+        elif canonical == "location":
+            frame[canonical] = _locations(cells, rows, report)
         else:
             frame[canonical] = [None if _is_missing(c) else str(c) for c in cells]
     if "release_date" in frame:
@@ -308,6 +334,35 @@ def _lists(cells: pd.Series, tallies: Counter) -> list:
     if as_names:
         tallies[f"cells of '{cells.name}' start with '[' but are not lists: read as "
                 "names"] += as_names
+    return out
+
+
+#: A URI ("file:///...", "https://...", "smb://..."), an absolute path (POSIX, "~/", a
+#: Windows drive or share), or a relative path that ends in an audio file's extension.
+_PATH_LIKE = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9+.-]*:(?://|/)|/|~[/\\]|[A-Za-z]:[/\\]|\\\\)"
+    r"|\.(?:mp3|flac|ogg|oga|opus|m4a|mp4|aac|wav|wave|aif|aiff|wma|ape|wv|mpc|dsf|mka"
+    r"|webm)$", re.IGNORECASE)
+
+
+def _looks_like_path(text: str) -> bool:
+    return bool(_PATH_LIKE.search(text.strip()))
+
+
+def _holds_paths(cells: pd.Series, share: float = 0.9) -> bool:
+    """Whether at least ``share`` of a column's given cells look like paths or URIs."""
+    given = [str(c) for c in cells if not _is_missing(c)]
+    return bool(given) and sum(map(_looks_like_path, given)) >= share * len(given)
+
+
+def _locations(cells: pd.Series, rows: np.ndarray, report: ImportReport) -> list:
+    """File locations; a cell that is not a path or URI goes missing, counted, so that
+    no playlist ever points at "Paris, France"."""
+    out = [None if _is_missing(c) else str(c) for c in cells]
+    bad = [pos for pos, v in enumerate(out) if v is not None and not _looks_like_path(v)]
+    report.bad_cells(str(cells.name), "not a file path or URI", rows[bad], cells.iloc[bad])
+    for pos in bad:
+        out[pos] = None
     return out
 
 
