@@ -53,8 +53,8 @@ _LAZY = {
     "Recommendation": "musicrec.recommend.results",
     "Recommender": "musicrec.recommend.recommender",
     "Seed": "musicrec.recommend.seeds",
-    "open_recommender": "musicrec.workspace",
-    "scan_library": "musicrec.workspace",
+    "open_recommender": "musicrec.workspace.models",
+    "scan_library": "musicrec.workspace.libraries",
 }
 
 

@@ -98,6 +98,51 @@ def staged_directory(directory: str | Path) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def staged_directories(*directories: str | Path) -> Iterator[list[Path]]:
+    """Staging folders for several directories that belong together (an imported dataset
+    and the model built from it): on a clean exit all of them replace their directories,
+    or, if the swap fails or is interrupted half-way, none does; on any error or interrupt
+    before it, the staging folders are deleted and every directory is left as it was."""
+    stagings: list[Path] = []
+    try:
+        for directory in map(Path, directories):
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            stagings.append(Path(tempfile.mkdtemp(prefix=f".{directory.name}.",
+                                                  dir=directory.parent)))
+        yield list(stagings)
+        _replace_all(stagings, [Path(d) for d in directories])
+    except BaseException:
+        for staging in stagings:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _replace_all(stagings: list[Path], directories: list[Path]) -> None:
+    """Rename each staging folder onto its directory; all or none (see above)."""
+    moved: list[tuple[Path, Path | None]] = []  # (directory, its old copy) swapped so far
+    try:
+        for staging, directory in zip(stagings, directories, strict=True):
+            old = None
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}.old-{os.getpid()}-"
+                                          f"{time.time_ns()}")
+                os.rename(directory, old)
+            moved.append((directory, old))
+            os.rename(staging, directory)
+    except BaseException:
+        for (directory, old), staging in zip(reversed(moved), reversed(stagings[:len(moved)]),
+                                             strict=True):
+            if directory.exists() and not staging.exists():
+                os.rename(directory, staging)  # the new one back out, then removed
+            if old is not None:
+                os.rename(old, directory)
+        raise
+    for _directory, old in moved:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def replace_directory(staging: Path, directory: Path) -> None:
     """Rename ``staging`` to ``directory``, replacing an old one only once all is written."""
     old = None

@@ -295,7 +295,7 @@ def app_from_environment() -> FastAPI:
     ``musicrec serve`` sets (dataset, model kind, model dir, data and cache dirs), with
     the same Spotify lookup as the command line."""
     from musicrec.spotify.settings import SpotifySettings
-    from musicrec.workspace import open_recommender
+    from musicrec.workspace.models import open_recommender
 
     def get(name: str) -> str | None:
         return os.environ.get(ENV_PREFIX + name) or None

@@ -3,15 +3,20 @@
 Each module adds its commands to the one typer ``app``: ``recommend`` (recommend,
 search), ``model`` (build, import, info, evaluate), ``explore`` (clusters, figures),
 ``serve``. Shared options live in ``options``. Errors become one-line messages
-(``--debug`` for the traceback); Ctrl-C exits 130.
+(``--debug`` for the traceback); Ctrl-C exits 130 and SIGTERM (systemd, ``docker stop``,
+a CI time-out) 143, both after the same clean-up: the step stops as at Ctrl-C, so the
+previous model, dataset and library stay as they were and no staging folder is left.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from musicrec.cli import explore, library, model, recommend, serve  # noqa: F401  (register)
 from musicrec.cli.app import app
@@ -26,10 +31,43 @@ def run(argv: list[str]) -> int:
     unless ``--debug`` is among the arguments (or MUSICREC_DEBUG=1)."""
     debug = "--debug" in argv or os.environ.get("MUSICREC_DEBUG") == "1"
     argv = [a for a in argv if a != "--debug"]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _terminate_as_interrupt():
         if not debug:  # a library's warning is for us, not for the user: --debug shows it
             warnings.simplefilter("ignore")
-        return _run(argv, debug)
+        code = _run(argv, debug)
+        if code == 130 and _terminated:
+            return 128 + signal.SIGTERM  # 143: what a supervisor expects of a clean stop
+        return code
+
+
+_terminated: list[int] = []  # the SIGTERM that stopped the running command, if one did
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM stops it as Ctrl-C does (KeyboardInterrupt, so that
+    every clean-up written for Ctrl-C runs, including where a library swallows the
+    interrupt and we re-raise it)."""
+    def stop(signum, frame) -> None:
+        if not _terminated:  # a second SIGTERM during the clean-up does not cut it short
+            _terminated.append(signum)
+            raise KeyboardInterrupt
+
+    _terminated.clear()
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (the CLI run from a library): leave it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped() -> None:
+    how = "terminated" if _terminated else "interrupted"
+    stderr().print(f"{how}: nothing was changed")
 
 
 def _run(argv: list[str], debug: bool) -> int:
@@ -40,7 +78,7 @@ def _run(argv: list[str], debug: bool) -> int:
     except SystemExit as exc:  # typer turns Ctrl-C into exit 130
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code == 130:
-            stderr().print("interrupted: nothing was changed")
+            _stopped()
         return code
     except MusicrecError as exc:
         if debug:
@@ -51,7 +89,7 @@ def _run(argv: list[str], debug: bool) -> int:
         stderr().print(f"[red]error:[/red] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:
-        stderr().print("interrupted: nothing was changed")
+        _stopped()
         return 130
     except OSError as exc:  # a file or folder the user named cannot be read or written
         if debug:

@@ -42,7 +42,7 @@ def clusters(
 
     from musicrec.analysis.clusters import mean_text, summarize
     from musicrec.data.schema import feature_matrix
-    from musicrec.workspace import refit_clusters
+    from musicrec.workspace.models import refit_clusters
 
     model = where.open().model
     console = Console()
@@ -87,7 +87,7 @@ def figures(
     """Write the analysis figures (four PNGs) and interactive cluster maps (HTML)."""
     from musicrec.analysis.figures import write_figures
     from musicrec.io import check_output
-    from musicrec.workspace import profile_tables
+    from musicrec.workspace.datasets import profile_tables
 
     check_output(out, folder=True)
     started = time.perf_counter()

@@ -50,7 +50,7 @@ def scan(
     cache_dir: CacheDir = None,
 ) -> None:
     """Analyse audio files (unchanged ones come from the cache) and build the library."""
-    from musicrec.workspace import scan_library
+    from musicrec.workspace.libraries import scan_library
 
     try:
         with Reporter() as reporter:
@@ -78,7 +78,7 @@ def duplicates(
 ) -> None:
     """List songs the library holds more than once: identical files, re-encodes that
     sound the same, and versions with the same title and artist."""
-    from musicrec.workspace import library_duplicates
+    from musicrec.workspace.libraries import library_duplicates
 
     catalog, groups, files = library_duplicates(name, cache_dir)
     paths = files.set_index("track_id")["path"] if len(files) else {}
@@ -130,7 +130,7 @@ def match(
     """Tracks of another catalog (--dataset, default the Spotify songs) like songs of your
     library, matched through the descriptors both share (the library's are estimates)."""
     from musicrec.cli.recommend import _print_results
-    from musicrec.workspace import library_seed_tracks, recommend_from_library
+    from musicrec.workspace.libraries import library_seed_tracks, recommend_from_library
 
     tracks = library_seed_tracks(library, songs, where.cache_dir)  # before any model work
     rec = where.open()

@@ -48,7 +48,7 @@ def build(
     where: ModelChoice,
 ) -> None:
     """Build (or rebuild) the model for a dataset."""
-    from musicrec.workspace import build_dataset_model
+    from musicrec.workspace.models import build_dataset_model
 
     with Reporter() as reporter:
         built = build_dataset_model(
@@ -94,7 +94,7 @@ def import_(
     cache_dir: CacheDir = None,
 ) -> None:
     """Import any track table through a column mapping and build a model from it."""
-    from musicrec.workspace import import_file
+    from musicrec.workspace.imports import import_file
 
     with Reporter() as reporter:
         model, report = import_file(
@@ -133,7 +133,7 @@ def import_listens(
     cache_dir: CacheDir = None,
 ) -> None:
     """Import playlists or listening history, matched to a catalog's tracks."""
-    from musicrec.workspace import import_listens as run_import
+    from musicrec.workspace.listening import import_listens as run_import
 
     with Reporter() as reporter:
         listens = run_import(file, name, format=format_,
@@ -157,7 +157,7 @@ def datasets(cache_dir: CacheDir = None, data_dir: DataDir = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from musicrec.workspace import list_datasets
+    from musicrec.workspace.datasets import list_datasets
 
     table = Table(title="datasets", title_justify="left")
     for column in ("name", "kind", "tracks", "features", "models built", "source"):
@@ -175,7 +175,7 @@ def info(*, where: ModelChoice) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from musicrec.workspace import describe_model
+    from musicrec.workspace.descriptions import describe_model
 
     table = Table(show_header=False, title="musicrec model", title_justify="left")
     table.add_column(style="bold")
@@ -226,7 +226,7 @@ def evaluate(
     from musicrec.evaluation.report import plot, sections, table_rows
     from musicrec.io import atomic_write, check_output
     from musicrec.recommend.request import RecommendRequest
-    from musicrec.workspace import dataset_catalog
+    from musicrec.workspace.datasets import dataset_catalog
 
     for path in (json_out, plot_out):  # before minutes of work
         if path is not None:
@@ -265,10 +265,11 @@ def _evaluate_artists(name: str, seed: int, json_out: Path | None, where: ModelC
     from rich.table import Table
 
     from musicrec.data.interactions.store import read_listens_named
+    from musicrec.data.registry import default_cache_dir
     from musicrec.errors import InvalidArgumentError
     from musicrec.evaluation.artists import artist_task, evaluate_artists
     from musicrec.io import atomic_write, check_output
-    from musicrec.workspace import default_cache_dir, ensure_model
+    from musicrec.workspace.models import ensure_model
 
     if json_out is not None:
         check_output(json_out)

@@ -70,7 +70,7 @@ class ModelChoice:
 
     def open(self, *, spotify=None, features_file: Path | None = None):
         """The Recommender (building the model first if needed, with progress shown)."""
-        from musicrec.workspace import open_recommender
+        from musicrec.workspace.models import open_recommender
 
         with Reporter() as reporter:
             return open_recommender(

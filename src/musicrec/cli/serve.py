@@ -33,7 +33,8 @@ def serve(
 
     # builds the model if needed; Spotify links outside the catalog work as in the CLI
     rec = where.open(spotify=spotify_settings())
-    from musicrec.workspace import open_recommender, scanned_libraries
+    from musicrec.workspace.libraries import scanned_libraries
+    from musicrec.workspace.models import open_recommender
 
     names = list(also) if also is not None else [
         n for n in scanned_libraries(where.cache_dir) if n != where.dataset]

@@ -73,33 +73,42 @@ def save_imported(cache_dir: Path, name: str, result: ImportResult,
                   extra: dict[str, Any] | None = None) -> ImportedDataset:
     """Write an import's tables into the cache as dataset ``name`` (atomically);
     ``extra`` goes into ``dataset.json`` as it is (a scanned library's settings)."""
+    directory = imported_dir(cache_dir, name)
+    with staged_directory(directory) as staging:
+        description = write_imported(staging, name, result, mapping, source, extra)
+    return ImportedDataset(name, directory, description)
+
+
+def write_imported(directory: Path, name: str, result: ImportResult,
+                   mapping: dict[str, str], source: dict[str, Any],
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write dataset ``name``'s files into ``directory`` (a staging folder the caller
+    swaps in); returns its description."""
     from musicrec.data.schema import AUDIO_FEATURES
 
-    directory = imported_dir(cache_dir, name)
     tracks = result.tracks
-    with staged_directory(directory) as staging:
-        tracks.to_parquet(staging / TRACKS, index=False)
-        if len(result.interactions):
-            result.interactions.to_parquet(staging / INTERACTIONS, index=False)
-        if result.playlists is not None:
-            result.playlists.to_parquet(staging / PLAYLISTS, index=False)
-        if result.embeddings is not None:
-            np.save(staging / EMBEDDINGS, np.asarray(result.embeddings, np.float32),
-                    allow_pickle=False)
-        if result.files is not None:
-            result.files.to_parquet(staging / FILES, index=False)
-        description = {
-            "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "source": source, "mapping": dict(mapping),
-            "tracks": len(tracks),
-            "features": [f for f in AUDIO_FEATURES if tracks[f].notna().any()],
-            "playlists": 0 if result.playlists is None else len(result.playlists),
-            "report": None if result.report is None else result.report.to_dict(),
-            **(extra or {}),
-        }
-        (staging / DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n")
-    return ImportedDataset(name, directory, description)
+    tracks.to_parquet(directory / TRACKS, index=False)
+    if len(result.interactions):
+        result.interactions.to_parquet(directory / INTERACTIONS, index=False)
+    if result.playlists is not None:
+        result.playlists.to_parquet(directory / PLAYLISTS, index=False)
+    if result.embeddings is not None:
+        np.save(directory / EMBEDDINGS, np.asarray(result.embeddings, np.float32),
+                allow_pickle=False)
+    if result.files is not None:
+        result.files.to_parquet(directory / FILES, index=False)
+    description = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "name": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "source": source, "mapping": dict(mapping),
+        "tracks": len(tracks),
+        "features": [f for f in AUDIO_FEATURES if tracks[f].notna().any()],
+        "playlists": 0 if result.playlists is None else len(result.playlists),
+        "report": None if result.report is None else result.report.to_dict(),
+        **(extra or {}),
+    }
+    (directory / DESCRIPTION).write_text(json.dumps(description, indent=2) + "\n")
+    return description
 
 
 def find_imported(cache_dir: Path, name: str) -> ImportedDataset | None:

@@ -291,5 +291,5 @@ class _Pool:
             self.pool.shutdown(wait=True)
             return
         for process in list((getattr(self.pool, "_processes", None) or {}).values()):
-            process.terminate()
+            process.kill()  # workers ignore SIGTERM (see worker.init_worker)
         self.pool.shutdown(wait=False, cancel_futures=True)

@@ -15,9 +15,12 @@ from typing import Any
 
 
 def init_worker(in_process: bool = False) -> None:
-    """One thread per worker (the pool gives the parallelism); Ctrl-C is the parent's."""
+    """One thread per worker (the pool gives the parallelism); Ctrl-C and SIGTERM are the
+    parent's (a terminal and systemd send them to every process of the group): it stops
+    the workers itself, after keeping what they finished."""
     if not in_process:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                      "NUMBA_NUM_THREADS"):
             os.environ[name] = "1"
