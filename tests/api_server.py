@@ -27,8 +27,8 @@ def running(app):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
+    deadline = time.monotonic() + 600  # a safety net for a hang, not a timing
+    while not server.started:  # the state: uvicorn says it listens
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)

@@ -292,9 +292,12 @@ def test_version(capsys):
 
 def test_serve_on_all_interfaces_warns(tmp_path):
     """``serve --host 0.0.0.0`` prints an address that works and says the service is
-    then reachable from the network."""
+    then reachable from the network. The test waits for states, not seconds: the warning
+    on standard error, then the service answering, then the process ending on Ctrl-C."""
     import signal
     import socket
+    import time
+    import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -306,11 +309,19 @@ def test_serve_on_all_interfaces_warns(tmp_path):
         lines = []
         for line in process.stderr:
             lines.append(line)
-            if "warning" in line or len(lines) > 20:
+            if "Use --host 127.0.0.1" in line:  # the warning's last line
                 break
+        while process.poll() is None:  # listening: the address printed answers
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert process.poll() is None, "".join(lines) + process.stderr.read()
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        code = process.wait(timeout=600)
+    assert code in (0, 130)
     text = " ".join("".join(lines).split())
     assert f"open http://127.0.0.1:{port}/" in text and "0.0.0.0:" not in text.split("warning")[0]
     assert "anyone who can reach this machine on the network" in text

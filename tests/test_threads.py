@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 import numpy as np
 
@@ -17,9 +16,10 @@ from musicrec.threads import (
 )
 
 
-def _spin(seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+def _spin(started, stop) -> None:
+    """Keep a core busy from when it says so until told to stop."""
+    started.release()
+    while not stop.is_set():
         pass
 
 
@@ -42,11 +42,19 @@ def test_thread_count_follows_the_override_and_stays_in_range(monkeypatch, capsy
 def test_busy_cores_are_not_counted_as_free():
     """With a busy loop on every core, no core is free (the build then uses one thread)."""
     cores = usable_cores()
-    with multiprocessing.get_context("spawn").Pool(cores) as pool:
-        pending = pool.map_async(_spin, [3.0] * cores)
-        time.sleep(1.0)  # the workers have started spinning
+    context = multiprocessing.get_context("spawn")
+    started, stop = context.Semaphore(0), context.Event()
+    spinners = [context.Process(target=_spin, args=(started, stop)) for _ in range(cores)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        for _ in spinners:  # a state, not a delay: every spinner is spinning
+            started.acquire()
         busy = free_cores(window=0.5)
-        pending.get()
+    finally:
+        stop.set()
+        for spinner in spinners:
+            spinner.join()
     assert busy == 1
 
 
