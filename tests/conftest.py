@@ -74,3 +74,13 @@ def _isolated_env(monkeypatch, data_dir, cache_dir):
     monkeypatch.setenv("MUSICREC_SPOTIFY_ACCOUNTS_URL", closed)
     monkeypatch.setenv("MUSICREC_RECCOBEATS_URL", closed)
     monkeypatch.setenv("MUSICREC_SPOTIFY_TOKEN_CACHE", str(cache_dir / "spotify-token.json"))
+
+
+def signals_as_at_a_terminal() -> None:
+    """For ``Popen(preexec_fn=...)``: the child starts with Ctrl-C's default action.
+    A shell starts a background job (``pytest ... &``) with SIGINT ignored, children
+    inherit that, and Python then installs no KeyboardInterrupt handler, so a test that
+    sends SIGINT would see it ignored however musicrec handles it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

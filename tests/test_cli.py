@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from musicrec.cli import run
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, signals_as_at_a_terminal
 
 
 @pytest.fixture(autouse=True)
@@ -304,7 +304,8 @@ def test_serve_on_all_interfaces_warns(tmp_path):
         port = s.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "musicrec", "serve", "--host", "0.0.0.0",
                                 "--port", str(port)], stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "COLUMNS": "300"})
+                               env={**os.environ, "COLUMNS": "300"},
+                               preexec_fn=signals_as_at_a_terminal)
     try:
         lines = []
         for line in process.stderr:

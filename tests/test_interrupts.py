@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from musicrec import load_model
-from tests.conftest import ROOT
+from tests.conftest import ROOT, signals_as_at_a_terminal
 
 
 def _interrupt(argv: list[str], step: str, env: dict, *, sig: int = signal.SIGINT,
@@ -32,7 +32,7 @@ def _interrupt(argv: list[str], step: str, env: dict, *, sig: int = signal.SIGIN
     everything the process wrote on standard error."""
     process = subprocess.Popen([sys.executable, "-m", "musicrec", *argv], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               start_new_session=group)
+                               start_new_session=group, preexec_fn=signals_as_at_a_terminal)
     seen = []
     for line in process.stderr:
         seen.append(line)
