@@ -181,3 +181,27 @@ def test_approximate_index_agrees_with_exact_search_under_filters(model, tmp_pat
         ours = [r.track_id for r in rec.recommend(seeds, **options).results]
         theirs = [r.track_id for r in truth.recommend(seeds, **options).results]
         assert len(ours) == 20 and len(set(ours) & set(theirs)) >= 18
+
+
+def test_a_repeated_filter_reuses_its_mask_and_the_cache_stays_small(model):
+    """The mask of a filter (and the bits an approximate index searches with) is made
+    once per Recommender and kept for the last FILTER_MASKS filters; answers are those
+    of a fresh Recommender."""
+    from musicrec.recommend.filters import Filters
+    from musicrec.recommend.recommender import FILTER_MASKS
+
+    rec = Recommender(model)
+    recent = Filters(year=(2010, 2015))
+    first = rec.recommend(["bad guy"], k=10, filters=recent)
+    kept = rec._masks[repr(recent)]
+    assert kept.count == int(kept.mask.sum())
+    assert np.array_equal(np.unpackbits(kept.bits, bitorder="little")[: len(kept.mask)],
+                          kept.mask)
+    again = rec.recommend(["bad guy"], k=10, filters=recent)
+    assert rec._masks[repr(recent)] is kept
+    fresh = Recommender(model).recommend(["bad guy"], k=10, filters=recent)
+    assert ([r.track_id for r in first.results] == [r.track_id for r in again.results]
+            == [r.track_id for r in fresh.results])
+    for year in range(1960, 1960 + FILTER_MASKS + 4):
+        rec.recommend(["bad guy"], k=3, filters=Filters(year=(year, year + 20)))
+    assert len(rec._masks) == FILTER_MASKS and repr(recent) not in rec._masks

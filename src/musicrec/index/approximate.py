@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec.errors import ModelIntegrityError
-from musicrec.index.base import Allowed, Index, as_mask, not_in, per_query
+from musicrec.index.base import Allowed, Index, RowMask, as_mask, not_in, per_query
 from musicrec.index.topk import top_k
 from musicrec.progress import Progress
 
@@ -136,24 +136,31 @@ class ApproximateIndex(Index):
         free = []
         for i, restriction in enumerate(restrictions):
             excluded = _excluded(exclude, i)
-            mask = as_mask(restriction, n)
-            if mask is None:
+            if restriction is None:
                 free.append(i)
                 continue
-            if excluded is not None:
-                mask = mask.copy()
-                mask[excluded] = False
-            allowed_rows = int(mask.sum())
-            if allowed_rows > small:  # search among the allowed rows only, looking wider
+            given = restriction if isinstance(restriction, RowMask) else RowMask(
+                as_mask(restriction, n))
+            mask = given.mask
+            # excluded rows stay in the mask (its bits are reused across requests): the
+            # search fetches as many more and drops them
+            dropped = excluded[mask[excluded]] if excluded is not None else None
+            available = given.count - (0 if dropped is None else len(dropped))
+            if available > small:  # search among the allowed rows only, looking wider
                 found_scores, found_rows = self._candidates(
-                    queries[i: i + 1], k, np.packbits(mask, bitorder="little"),
-                    widen=min(MAX_WIDEN, WIDEN * n / allowed_rows))
+                    queries[i: i + 1], k + (0 if dropped is None else len(dropped)),
+                    given.bits, widen=min(MAX_WIDEN, WIDEN * n / given.count))
                 r, sc = found_rows[0], found_scores[0]
                 keep = r >= 0
-                if keep.sum() >= min(k, allowed_rows):
+                if dropped is not None and len(dropped):
+                    keep &= not_in(r, dropped)
+                if keep.sum() >= min(k, available):
                     self._put(rows, scores, i, r[keep], sc[keep], k)
                     continue
-            self._scan(queries[i], np.flatnonzero(mask), k, rows, scores, i)
+            subset = np.flatnonzero(mask)
+            if dropped is not None and len(dropped):
+                subset = np.setdiff1d(subset, dropped, assume_unique=True)
+            self._scan(queries[i], subset, k, rows, scores, i)
         if free:  # unrestricted: fetch enough that the excluded ones can be dropped
             extra = max((len(_excluded(exclude, i)) if _excluded(exclude, i) is not None
                          else 0) for i in free)

@@ -30,16 +30,34 @@ Allowed = np.ndarray | Callable[[np.ndarray], np.ndarray] | None
 class RowMask:
     """A predicate backed by a boolean mask over all rows (what filters produce).
 
-    Exact backends read ``mask`` directly; others call it on their candidate rows.
+    Exact backends read ``mask`` directly; others call it on their candidate rows, or
+    hand faiss its ``bits``. The count and the bits are worked out once per mask (a
+    Recommender keeps the masks of recent filters, so a repeated filter costs nothing).
     """
 
-    __slots__ = ("mask",)
+    __slots__ = ("mask", "_count", "_bits")
 
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = np.asarray(mask, dtype=bool)
+        self._count: int | None = None
+        self._bits: np.ndarray | None = None
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         return self.mask[rows]
+
+    @property
+    def count(self) -> int:
+        """How many rows are allowed."""
+        if self._count is None:
+            self._count = int(np.count_nonzero(self.mask))
+        return self._count
+
+    @property
+    def bits(self) -> np.ndarray:
+        """The mask as little-endian packed bits (faiss's ``IDSelectorBitmap``)."""
+        if self._bits is None:
+            self._bits = np.packbits(self.mask, bitorder="little")
+        return self._bits
 
 
 def passes(allowed: Allowed, rows: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import PurePath, PureWindowsPath
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 NEGATIVE_STRENGTH = 0.5
 #: Candidates fetched before reranking: at least this many, or 10 per track asked for.
 MIN_POOL = 100
+#: Masks of the most recently used filters kept per Recommender (see _filter_mask).
+FILTER_MASKS = 16
 #: Candidates one request asks for first, per track asked for (see _first_fetch).
 FIRST_FETCH = 3
 #: A result's factors this close to the seeds' (cosine) earn the listening reason.
@@ -88,6 +92,8 @@ class Recommender:
         self.extra_steps = list(extra_steps)
         self._extra = pd.DataFrame()
         self._extra_rows: dict[str, int] = {}
+        self._masks: OrderedDict[str, RowMask | None] = OrderedDict()  # recent filters
+        self._masks_lock = threading.Lock()  # the REST service asks from several threads
         collab = getattr(self.space, "collab_", None)
         #: rows a purely collaborative model can recommend (those it has factors for)
         self._warm_mask = (collab.warm(self.catalog.column("track_id").astype(str).tolist())
@@ -416,11 +422,8 @@ class Recommender:
         Requests with the same filters share one restriction object (one scan mask)."""
         key = "" if request.filters.is_empty() else repr(request.filters)
         if key not in masks:
-            mask = request.filters.mask(self.catalog)
-            for also in (allowed_mask, self._warm_mask):
-                if also is not None:
-                    mask = also if mask is None else mask & also
-            masks[key] = None if mask is None else RowMask(mask)
+            masks[key] = (self._filter_mask(request.filters, key) if allowed_mask is None
+                          else self._restriction(request.filters, allowed_mask))
         shared = masks[key]
         if not request.same_cluster:
             return shared
@@ -430,6 +433,33 @@ class Recommender:
                     int(songs.predict(s.raw[None, :])[0]) for s in pos]
         mask = np.isin(labels, clusters)
         return RowMask(mask if shared is None else mask & shared.mask)
+
+    def _restriction(self, filters, allowed_mask: np.ndarray | None) -> RowMask | None:
+        """The rows ``filters`` (and ``allowed_mask``, and a collaborative model's known
+        tracks) let through, or None for all."""
+        mask = filters.mask(self.catalog)
+        for also in (allowed_mask, self._warm_mask):
+            if also is not None:
+                mask = also if mask is None else mask & also
+        return None if mask is None else RowMask(mask)
+
+    def _filter_mask(self, filters, key: str) -> RowMask | None:
+        """:meth:`_restriction` of ``filters``, kept for the ``FILTER_MASKS`` filters used
+        last: a mask over a million rows (and the bits an approximate index searches
+        with) costs a few milliseconds to make, and people repeat filters."""
+        if not key:
+            return self._restriction(filters, None)
+        with self._masks_lock:
+            kept = self._masks.get(key)
+            if kept is not None:
+                self._masks.move_to_end(key)
+                return kept
+        made = self._restriction(filters, None)
+        with self._masks_lock:
+            self._masks[key] = made
+            while len(self._masks) > FILTER_MASKS:
+                self._masks.popitem(last=False)
+        return made
 
     def _candidates(self, queries: list[_Query], pool: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """The best ``pool`` candidates per query: one-track queries through
