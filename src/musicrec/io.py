@@ -119,44 +119,34 @@ def staged_directories(*directories: str | Path) -> Iterator[list[Path]]:
 
 
 def _replace_all(stagings: list[Path], directories: list[Path]) -> None:
-    """Rename each staging folder onto its directory; all or none (see above)."""
-    moved: list[tuple[Path, Path | None]] = []  # (directory, its old copy) swapped so far
+    """Rename each staging folder onto its directory; all or none (see above). Each
+    swap is recorded before it starts, so an interrupt at any point between two renames
+    is undone from the folders' state."""
+    moved: list[tuple[Path, Path | None, Path]] = []  # (directory, its old copy, staging)
     try:
         for staging, directory in zip(stagings, directories, strict=True):
-            old = None
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old-{os.getpid()}-"
-                                          f"{time.time_ns()}")
+            old = (directory.with_name(f".{directory.name}.old-{os.getpid()}-"
+                                       f"{time.time_ns()}") if directory.exists() else None)
+            moved.append((directory, old, staging))
+            if old is not None:
                 os.rename(directory, old)
-            moved.append((directory, old))
             os.rename(staging, directory)
     except BaseException:
-        for (directory, old), staging in zip(reversed(moved), reversed(stagings[:len(moved)]),
-                                             strict=True):
-            if directory.exists() and not staging.exists():
-                os.rename(directory, staging)  # the new one back out, then removed
-            if old is not None:
+        for directory, old, staging in reversed(moved):
+            if not staging.exists() and directory.exists():
+                os.rename(directory, staging)  # the new one back out (then removed)
+            if old is not None and old.exists():
                 os.rename(old, directory)
         raise
-    for _directory, old in moved:
+    for _directory, old, _staging in moved:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
 
 def replace_directory(staging: Path, directory: Path) -> None:
-    """Rename ``staging`` to ``directory``, replacing an old one only once all is written."""
-    old = None
-    if directory.exists():
-        old = directory.with_name(f".{directory.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.rename(directory, old)
-    try:
-        os.rename(staging, directory)
-    except BaseException:
-        if old is not None:
-            os.rename(old, directory)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Rename ``staging`` to ``directory``, replacing an old one only once all is written
+    (on an interrupt half-way, the old one is put back and ``staging`` keeps the new)."""
+    _replace_all([Path(staging)], [Path(directory)])
 
 
 @contextlib.contextmanager
