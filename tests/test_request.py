@@ -169,3 +169,20 @@ def test_no_cycle_between_packages():
     # the layers: nothing below the front ends imports them
     for low in ("data", "features", "index", "model", "recommend", "evaluation", "spotify"):
         assert not graph.get(low, set()) & {"cli", "api", "workspace", "analysis"}, low
+
+
+def test_the_workspace_is_split_by_concern():
+    """Each front end's call lands in a module named for what it does (datasets, models,
+    imports, listening, libraries, descriptions), none of them a catch-all again."""
+    workspace = SRC / "workspace"
+    modules = {p.stem for p in workspace.glob("*.py")} - {"__init__"}
+    assert modules == {"datasets", "models", "imports", "listening", "libraries",
+                       "descriptions"}
+    for path in workspace.glob("*.py"):
+        assert len(path.read_text().splitlines()) <= 300, path.name
+    for front in ("cli", "api"):
+        for path in (SRC / front).rglob("*.py"):
+            for item in ast.walk(ast.parse(path.read_text())):
+                if isinstance(item, ast.ImportFrom) and item.module == "musicrec.workspace":
+                    pytest.fail(f"{path.name} imports from the workspace package, not from "
+                                f"the module for what it does: {[a.name for a in item.names]}")
