@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence  # noqa: F401
 from pathlib import Path
 
 from musicrec.data.catalog import Catalog
