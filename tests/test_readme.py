@@ -113,6 +113,9 @@ def test_the_ten_common_uses_run(capsys, tmp_path, monkeypatch, data_dir, model)
     assert len(ten) == 10
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path))
+    cache = tmp_path / "cache"  # its own, so the library and table it adds stay here
+    shutil.copytree(model.path, cache / "models" / "spotify_songs")
+    monkeypatch.setenv("MUSICREC_CACHE_DIR", str(cache))
     music = tmp_path / "Music"
     music.mkdir()
     for clip in sorted((data_dir / "audio").glob("*.ogg"))[:3]:
