@@ -178,7 +178,7 @@ def _playlist_entries(playlist: str, spotify):
     return read_playlist_file(Path(playlist))
 
 
-def _print_results(result, output: OutputFormat) -> None:
+def _print_results(result, output: OutputFormat, title: str | None = None) -> None:
     records = result.to_records()
     if output is OutputFormat.json:
         for r in records:
@@ -194,7 +194,7 @@ def _print_results(result, output: OutputFormat) -> None:
     from rich.table import Table
 
     seeds = escape(", ".join(s.label for s in result.seeds))
-    title = f"Like {seeds}"
+    title = escape(title) if title is not None else f"Like {seeds}"
     if result.negatives:
         title += f", unlike {escape(', '.join(s.label for s in result.negatives))}"
     table = Table(title=title, title_justify="left", show_lines=False)

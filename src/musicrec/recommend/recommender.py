@@ -17,7 +17,8 @@ from musicrec.data.schema import feature_matrix
 from musicrec.errors import InvalidArgumentError, MusicrecError, UnknownTrackError
 from musicrec.index import Allowed, Index, RowMask
 from musicrec.recommend.explain import Explainer, seed_profile, why_text
-from musicrec.recommend.request import RecommendRequest, SeedLike
+from musicrec.recommend.filters import Filters
+from musicrec.recommend.request import DEFAULTS, RecommendRequest, SeedLike
 from musicrec.recommend.rerank import Candidates, RerankStep, apply_steps, steps_for
 from musicrec.recommend.results import Recommendation, Result
 from musicrec.recommend.seeds import (
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 NEGATIVE_STRENGTH = 0.5
 #: Candidates fetched before reranking: at least this many, or 10 per track asked for.
 MIN_POOL = 100
+#: Steps of a song path by default, and the range allowed.
+PATH_STEPS, PATH_STEP_LIMITS = 25, (2, 200)
 #: Masks of the most recently used filters kept per Recommender (see _filter_mask).
 FILTER_MASKS = 16
 #: Candidates one request asks for first, per track asked for (see _first_fetch).
@@ -288,6 +291,58 @@ class Recommender:
         from musicrec.data.interactions.matching import TitleArtistIndex
 
         return TitleArtistIndex(self.catalog)
+
+    def path(self, start: SeedLike, end: SeedLike, steps: int = PATH_STEPS, *,
+             filters: Filters | None = None,
+             artist_cap: int = int(DEFAULTS["artist_cap"])) -> Recommendation:
+        """A path of catalog tracks from ``start`` to ``end`` in ``steps`` small steps
+        (``steps + 1`` tracks, both ends included), each step a real track that passes
+        ``filters``: no track twice, no two versions of a song, at most ``artist_cap``
+        tracks per artist (0: no cap). See :mod:`musicrec.recommend.path`. A result's
+        score is its cosine similarity to the track before it."""
+        from musicrec.recommend.path import song_path
+
+        low, high = PATH_STEP_LIMITS
+        if not isinstance(steps, int) or not low <= steps <= high:
+            raise InvalidArgumentError(f"steps must be a whole number from {low} to {high} "
+                                       f"(got {steps})")
+        request = RecommendRequest([start, end], artist_cap=artist_cap,
+                                   filters=filters or Filters())
+        ends = [self.resolve(s) for s in request.seeds]
+        outside = [r.label for r in ends if r.external]
+        if outside:
+            raise InvalidArgumentError(f"a path runs between tracks of the catalog; "
+                                       f"{', '.join(outside)} is not one")
+        first, last = ends
+        codes = self.catalog.version_codes
+        if codes[first.row] == codes[last.row]:
+            raise InvalidArgumentError(f"{first.label} and {last.label} are the same song: "
+                                       "give two different songs")
+        key = "" if request.filters.is_empty() else repr(request.filters)
+        allowed = self._filter_mask(request.filters, key)
+        exclude = self._excluded(ends)
+        artists = self.catalog.artist_codes
+        between = song_path(
+            self.vectors[first.row], self.vectors[last.row], steps, self.vectors,
+            lambda points, k: self.index.search(points, k, allowed,
+                                                [exclude] * len(points)),
+            codes, artists, request.cap, [int(artists[first.row]), int(artists[last.row])])
+        rows = [first.row, *between, last.row]
+        vectors = self.vectors[rows]
+        scores = [1.0, *np.einsum("ij,ij->i", vectors[1:], vectors[:-1]).tolist()]
+        clusters = self._cluster_labels
+        results = []
+        for i, (row, record, score) in enumerate(
+                zip(rows, self.catalog.record_values(rows), scores, strict=True)):
+            why = ("the start" if i == 0 else
+                   f"the end; {score:.2f} like the track before" if i == len(rows) - 1 else
+                   f"step {i} of {len(rows) - 1}; {score:.2f} like the track before")
+            results.append(Result(i + 1, *record, round(score, 4), why, [], clusters[row]))
+        notices = [n for n in (r.notice() for r in ends) if n]
+        if len(rows) - 1 < steps:
+            notices.append(f"only {len(rows) - 1} steps could be made (asked for {steps}): "
+                           "the filters or the artist cap left too few tracks between them")
+        return Recommendation(ends, [], results, notices)
 
     def similar(self, track_id: str, k: int = 10, **options) -> Recommendation:
         """Tracks similar to one catalog track, by id."""
