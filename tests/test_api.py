@@ -255,3 +255,25 @@ def test_exports_strip_control_characters(http):
         if fmt == "jspf":
             assert json.loads(text)["playlist"]["title"] == (
                 "mix #EXTINF:1,evil file:///etc/passwd end")
+
+
+def test_song_path(http, rec):
+    """POST /path gives the path Recommender.path gives, start to end; bad input is a
+    4xx with a message."""
+    body = {"start": "bad guy - Billie Eilish", "end": "Wonderwall - Oasis", "steps": 8,
+            "filters": {"year": {"min": 1990}}, "artist_cap": 1}
+    response = http.post("/path", json=body)
+    assert response.status_code == 200, response.text
+    got = response.json()
+    ids = [r["track_id"] for r in got["results"]]
+    from musicrec.recommend.filters import Filters
+
+    expected = rec.path(body["start"], body["end"], 8, filters=Filters(year=(1990, None)),
+                        artist_cap=1)
+    assert ids == [r.track_id for r in expected.results] and len(ids) == 9
+    assert got["results"][0]["name"] == "bad guy" and got["results"][0]["rank"] == 1
+    assert all(r["year"] >= 1990 for r in got["results"][1:-1])
+    _error(http.post("/path", json={**body, "steps": 1}), 422)
+    assert "same song" in _error(http.post("/path", json={**body, "end": body["start"]}),
+                                 422)["error"]
+    _error(http.post("/path", json={**body, "end": "zzqqxx nothing like it"}), 404)

@@ -33,6 +33,7 @@ from musicrec.api.schemas import (
     MapOut,
     MapRowsIn,
     MapRowsOut,
+    PathIn,
     PlaylistIn,
     RecommendationOut,
     RecommendIn,
@@ -203,6 +204,15 @@ def create_app(rec: Recommender, others: dict[str, Recommender] | None = None) -
             _filters(body.filters), body.k, body.artist_cap, body.diversity,
             body.same_cluster,
         )))
+
+    @app.post("/path", response_model=RecommendationOut, responses=ERRORS, tags=["recommend"])
+    async def path(body: PathIn) -> dict:
+        """A path of songs from ``start`` to ``end`` in ``steps`` small steps, both ends
+        included; every step a real track passing the filters, no song twice, the artist
+        cap kept. A result's score is its cosine similarity to the track before it."""
+        return _recommendation(rec.path(body.start, body.end, body.steps,
+                                        filters=_filters(body.filters),
+                                        artist_cap=body.artist_cap))
 
     @app.post("/recommend/playlist", response_model=RecommendationOut, responses=ERRORS,
               tags=["recommend"])

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
 from musicrec.recommend.request import DEFAULTS, LIMITS, MAX_SEEDS
 from musicrec.recommend.seeds import MAX_QUERY, MAX_WEIGHT
 
@@ -132,6 +133,21 @@ class ResolvedSeedOut(BaseModel):
     track_id: str
     label: str
     how: str
+
+
+class PathIn(Strict):
+    """A song path: where it starts and ends, how many steps, and which tracks may be
+    steps (the CLI's ``musicrec path`` and ``Recommender.path``)."""
+
+    start: Text
+    end: Text
+    steps: int = Field(PATH_STEPS, ge=PATH_STEP_LIMITS[0], le=PATH_STEP_LIMITS[1],
+                       description="steps from start to end; the path has one track more")
+    filters: FiltersIn | None = None
+    artist_cap: int = Field(int(DEFAULTS["artist_cap"]), ge=LIMITS["artist_cap"][0],
+                            le=LIMITS["artist_cap"][1],
+                            description="at most this many tracks per artist on the path, "
+                            "the ends included; 0: no cap")
 
 
 class RecommendationOut(BaseModel):

@@ -9,6 +9,7 @@ import typer
 
 from musicrec.cli.app import app
 from musicrec.cli.options import ModelChoice, OutputFormat, model_command, say_notices, stderr
+from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
 from musicrec.recommend.request import DEFAULTS, LIMITS
 
 
@@ -19,7 +20,8 @@ def path(
                                          "artist', track id or Spotify link.")],
     end: Annotated[str, typer.Argument(help="Where it ends.")],
     steps: Annotated[int, typer.Option(
-        "--steps", help="Steps from start to end (2-200): the path has one track more.")] = 25,
+        "--steps", help=f"Steps from start to end ({PATH_STEP_LIMITS[0]}-{PATH_STEP_LIMITS[1]})"
+        ": the path has one track more.")] = PATH_STEPS,
     year: Annotated[str | None, typer.Option(help="Release years of the steps, e.g. "
                                              "1990-1999.", show_default=False)] = None,
     popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",

@@ -18,6 +18,7 @@ from musicrec.errors import InvalidArgumentError, MusicrecError, UnknownTrackErr
 from musicrec.index import Allowed, Index, RowMask
 from musicrec.recommend.explain import Explainer, seed_profile, why_text
 from musicrec.recommend.filters import Filters
+from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
 from musicrec.recommend.request import DEFAULTS, RecommendRequest, SeedLike
 from musicrec.recommend.rerank import Candidates, RerankStep, apply_steps, steps_for
 from musicrec.recommend.results import Recommendation, Result
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 NEGATIVE_STRENGTH = 0.5
 #: Candidates fetched before reranking: at least this many, or 10 per track asked for.
 MIN_POOL = 100
-#: Steps of a song path by default, and the range allowed.
-PATH_STEPS, PATH_STEP_LIMITS = 25, (2, 200)
 #: Masks of the most recently used filters kept per Recommender (see _filter_mask).
 FILTER_MASKS = 16
 #: Candidates one request asks for first, per track asked for (see _first_fetch).
