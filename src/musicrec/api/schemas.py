@@ -11,8 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
-from musicrec.recommend.request import DEFAULTS, LIMITS, MAX_SEEDS
+from musicrec.recommend.request import (
+    DEFAULTS,
+    LIMITS,
+    MAX_SEEDS,
+    PATH_STEP_LIMITS,
+    PATH_STEPS,
+)
 from musicrec.recommend.seeds import MAX_QUERY, MAX_WEIGHT
 
 MAX_TEXT = MAX_QUERY

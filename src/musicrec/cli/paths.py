@@ -9,8 +9,7 @@ import typer
 
 from musicrec.cli.app import app
 from musicrec.cli.options import ModelChoice, OutputFormat, model_command, say_notices, stderr
-from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
-from musicrec.recommend.request import DEFAULTS, LIMITS
+from musicrec.recommend.request import DEFAULTS, LIMITS, PATH_STEP_LIMITS, PATH_STEPS
 
 
 @app.command()

@@ -18,8 +18,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-#: Steps of a path by default, and the range allowed (every front end takes these).
-PATH_STEPS, PATH_STEP_LIMITS = 25, (2, 200)
 #: Candidates searched per waypoint.
 CANDIDATES = 32
 #: Weight of a candidate's distance to its waypoint against the steps' squared distances.

@@ -18,8 +18,13 @@ from musicrec.errors import InvalidArgumentError, MusicrecError, UnknownTrackErr
 from musicrec.index import Allowed, Index, RowMask
 from musicrec.recommend.explain import Explainer, seed_profile, why_text
 from musicrec.recommend.filters import Filters
-from musicrec.recommend.path import PATH_STEP_LIMITS, PATH_STEPS
-from musicrec.recommend.request import DEFAULTS, RecommendRequest, SeedLike
+from musicrec.recommend.request import (
+    DEFAULTS,
+    PATH_STEP_LIMITS,
+    PATH_STEPS,
+    RecommendRequest,
+    SeedLike,
+)
 from musicrec.recommend.rerank import Candidates, RerankStep, apply_steps, steps_for
 from musicrec.recommend.results import Recommendation, Result
 from musicrec.recommend.seeds import (

@@ -32,6 +32,9 @@ DEFAULTS: dict[str, float] = {"k": 10, "artist_cap": 2, "diversity": 0.0}
 #: (text may need fuzzy matching); seeds given as track ids (a playlist being extended)
 #: are cheap to resolve, and up to MAX_ID_SEEDS are taken.
 MAX_SEEDS = 100
+#: Steps of a song path by default, and the range allowed (``Recommender.path``,
+#: ``musicrec path``, ``POST /path``).
+PATH_STEPS, PATH_STEP_LIMITS = 25, (2, 200)
 MAX_ID_SEEDS = 2_000
 
 
