@@ -208,3 +208,22 @@ def test_extend_a_playlist_in_the_browser(page, tmp_path):
     page.wait_for_selector("#error:not([hidden])")
     assert "none of the 1 tracks" in page.inner_text("#error")
     assert page.locator("#results li").count() == 0
+
+
+def test_a_song_path_in_the_browser(page):
+    """Two songs in the list, then "Make a path": the path from the first to the second,
+    one track more than the steps asked."""
+    page.click("#path-box summary")
+    assert not page.is_enabled("#make-path")
+    _add(page, "bad guy", "Billie Eilish")
+    assert not page.is_enabled("#make-path")  # one song is not a path
+    _add(page, "Shape of You", "Shape of You")
+    page.select_option("#path-steps", "10")
+    page.click("#make-path")
+    page.wait_for_selector("#results li.result")
+    results = page.locator("#results li.result")
+    assert results.count() == 11
+    assert "bad guy" in results.nth(0).inner_text()
+    assert "Shape of You" in results.nth(10).inner_text()
+    assert "step 1 of 10" in results.nth(1).inner_text()
+    assert not page.console_errors

@@ -143,6 +143,7 @@ function renderBasket() {
   });
   $("basket-empty").hidden = state.seeds.length > 0;
   $("go").disabled = !state.seeds.some((s) => !s.negative);
+  $("make-path").disabled = state.seeds.filter((s) => !s.negative).length < 2;
 }
 
 // ------------------------------------------------------------------ recommend
@@ -170,6 +171,15 @@ async function recommend() {
   };
   state.playlistSeeds = [];
   await ask("/recommend", body, $("go"), "Recommend");
+}
+
+// a song path: from the first of the user's songs to the second, through /path
+async function makePath() {
+  const songs = state.seeds.filter((s) => !s.negative);
+  const body = { start: songs[0].track_id, end: songs[1].track_id,
+    steps: Number($("path-steps").value), filters: options().filters };
+  state.playlistSeeds = [];
+  await ask("/path", body, $("make-path"), "Make a path");
 }
 
 // a playlist the user has: its file's text goes to /recommend/playlist
@@ -353,6 +363,7 @@ async function start() {
   $("search").addEventListener("blur", () => setTimeout(closeSuggestions, 150));
   $("go").addEventListener("click", recommend);
   $("extend").addEventListener("click", extendPlaylist);
+  $("make-path").addEventListener("click", makePath);
   $("playlist-file").addEventListener("change", onPlaylistInput);
   $("playlist-text").addEventListener("input", onPlaylistInput);
   $("diversity").addEventListener("input", (e) => {
