@@ -35,6 +35,9 @@ from musicrec.api.schemas import (
     MapRowsOut,
     PathIn,
     PlaylistIn,
+    RadioIn,
+    RadioNextIn,
+    RadioOut,
     RecommendationOut,
     RecommendIn,
     SearchHitOut,
@@ -48,6 +51,7 @@ from musicrec.errors import (
     UnknownTrackError,
 )
 from musicrec.recommend.filters import Filters
+from musicrec.recommend.radio import Radio
 from musicrec.recommend.recommender import Recommender
 from musicrec.recommend.request import LIMITS, RecommendRequest
 from musicrec.recommend.seeds import Seed
@@ -213,6 +217,26 @@ def create_app(rec: Recommender, others: dict[str, Recommender] | None = None) -
         return _recommendation(rec.path(body.start, body.end, body.steps,
                                         filters=_filters(body.filters),
                                         artist_cap=body.artist_cap))
+
+    radio = Radio(rec)
+
+    @app.post("/radio", response_model=RadioOut, responses=ERRORS, tags=["recommend"])
+    async def start_radio(body: RadioIn) -> dict:
+        """A radio station from the seeds: its id and its first tracks. Then ask
+        ``/radio/{station}/next`` for more, saying whether the last track was liked or
+        skipped: likes pull the station towards them, skips push it away, nothing repeats."""
+        station, first = radio.start([_seed(s) for s in body.seeds], n=body.n,
+                                     filters=_filters(body.filters),
+                                     artist_cap=body.artist_cap)
+        return _recommendation(first) | {"station": station}
+
+    @app.post("/radio/{station}/next", response_model=RadioOut, responses=ERRORS,
+              tags=["recommend"])
+    async def radio_next(station: Annotated[str, PathParam(max_length=64)],
+                         body: RadioNextIn) -> dict:
+        """The station's next tracks, after the feedback on the track played last."""
+        return _recommendation(radio.next(station, body.feedback, body.n)) | {
+            "station": station}
 
     @app.post("/recommend/playlist", response_model=RecommendationOut, responses=ERRORS,
               tags=["recommend"])

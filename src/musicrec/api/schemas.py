@@ -155,11 +155,32 @@ class PathIn(Strict):
                             "the ends included; 0: no cap")
 
 
+class RadioIn(Strict):
+    """A radio station from seed songs: how many tracks at a time, which may come."""
+
+    seeds: list[SeedLike] = Field(min_length=1, max_length=MAX_SEEDS)
+    n: int = Field(5, ge=1, le=50, description="tracks per answer")
+    filters: FiltersIn | None = None
+    artist_cap: int = Field(int(DEFAULTS["artist_cap"]), ge=LIMITS["artist_cap"][0],
+                            le=LIMITS["artist_cap"][1])
+
+
+class RadioNextIn(Strict):
+    """What the listener thought of the track played last, and how many more."""
+
+    feedback: Literal["like", "skip"] | None = None
+    n: int = Field(5, ge=1, le=50)
+
+
 class RecommendationOut(BaseModel):
     seeds: list[ResolvedSeedOut]
     negatives: list[ResolvedSeedOut]
     results: list[ResultOut]
     notices: list[str]
+
+
+class RadioOut(RecommendationOut):
+    station: str = Field(description="the station's id, for POST /radio/{station}/next")
 
 
 class SearchHitOut(TrackOut):
