@@ -91,3 +91,19 @@ def test_radio_over_rest(rec):
         assert gone.status_code == 404 and "no radio station" in gone.json()["error"]
         assert http.post(f"/radio/{station}/next", json={"feedback": "love"}).status_code == 422
     assert np.all(np.array([len(s) for s in seen]) > 0)
+
+
+def test_the_command_line_radio(capsys, monkeypatch, model):
+    """One song at a time, answered on standard input: skip, like, next, quit."""
+    import io
+
+    from musicrec.cli import run
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s\nl\nwhat\n\nq\n"))
+    code = run(["radio", "bad guy - Billie Eilish", "--year", "2010-"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert [line.split(".")[0] for line in lines] == ["1", "2", "3", "4"]
+    assert len(set(lines)) == 4 and "bad guy" not in out
+    assert "Played 4 songs." in err and err.count("[l]ike, [s]kip") == 5

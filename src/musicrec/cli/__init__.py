@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from musicrec.cli import explore, library, model, paths, recommend, serve  # noqa: F401  (register)
+from musicrec.cli import explore, library, model, paths, radio, recommend, serve  # noqa: F401 (register)
 from musicrec.cli.app import app
 from musicrec.cli.options import say_notices, stderr
 from musicrec.errors import MusicrecError
