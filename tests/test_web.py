@@ -227,3 +227,22 @@ def test_a_song_path_in_the_browser(page):
     assert "Shape of You" in results.nth(10).inner_text()
     assert "step 1 of 10" in results.nth(1).inner_text()
     assert not page.console_errors
+
+
+def test_a_radio_station_in_the_browser(page):
+    """Start a station from one song, then skip, like and go on: one new song each time,
+    none twice."""
+    page.click("#radio-box summary")
+    assert not page.is_enabled("#start-radio")
+    _add(page, "bad guy", "Billie Eilish")
+    page.click("#start-radio")
+    page.wait_for_selector("#radio-controls:not([hidden])")
+    for count, button in ((2, "#radio-skip"), (3, "#radio-like"), (4, "#radio-next")):
+        page.click(button)
+        page.wait_for_selector(f"#results li.result:nth-child({count})")  # (no eval: CSP)
+    names = [page.locator("#results li.result").nth(i).locator("a").inner_text()
+             for i in range(4)]
+    assert len(set(names)) == 4 and "bad guy" not in names
+    assert "Playing:" in page.inner_text("#radio-now") and names[-1] in page.inner_text(
+        "#radio-now")
+    assert not page.console_errors

@@ -144,6 +144,7 @@ function renderBasket() {
   $("basket-empty").hidden = state.seeds.length > 0;
   $("go").disabled = !state.seeds.some((s) => !s.negative);
   $("make-path").disabled = state.seeds.filter((s) => !s.negative).length < 2;
+  $("start-radio").disabled = !state.seeds.some((s) => !s.negative);
 }
 
 // ------------------------------------------------------------------ recommend
@@ -180,6 +181,39 @@ async function makePath() {
     steps: Number($("path-steps").value), filters: options().filters };
   state.playlistSeeds = [];
   await ask("/path", body, $("make-path"), "Make a path");
+}
+
+// a radio station: /radio, then /radio/{station}/next with a like or a skip; the list
+// shows every song the station played, the newest last
+async function radio(path, body) {
+  showError("");
+  try {
+    const result = await (await api(path, { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
+    state.station = result.station;
+    state.radioPlayed = (path === "/radio" ? [] : state.radioPlayed).concat(result.results);
+    state.results = state.radioPlayed.map((r, i) => ({ ...r, rank: i + 1 }));
+    state.playlistSeeds = [];
+    renderResults({ results: state.results, notices: result.notices });
+    drawMap();
+    const now = result.results[0];
+    $("radio-now").textContent = now ? `Playing: ${now.name} - ${now.artists.join(", ")}`
+      : "The station has run out of songs that pass the options.";
+    $("radio-now").hidden = false;
+    $("radio-controls").hidden = !now;
+  } catch (err) {
+    showError(err.message);
+  }
+}
+
+function startRadio() {
+  const seeds = state.seeds.filter((s) => !s.negative)
+    .map((s) => ({ query: s.track_id, weight: s.weight }));
+  return radio("/radio", { seeds, n: 1, filters: options().filters });
+}
+
+function radioNext(feedback) {
+  return radio(`/radio/${encodeURIComponent(state.station)}/next`, { feedback, n: 1 });
 }
 
 // a playlist the user has: its file's text goes to /recommend/playlist
@@ -364,6 +398,10 @@ async function start() {
   $("go").addEventListener("click", recommend);
   $("extend").addEventListener("click", extendPlaylist);
   $("make-path").addEventListener("click", makePath);
+  $("start-radio").addEventListener("click", startRadio);
+  $("radio-like").addEventListener("click", () => radioNext("like"));
+  $("radio-skip").addEventListener("click", () => radioNext("skip"));
+  $("radio-next").addEventListener("click", () => radioNext(null));
   $("playlist-file").addEventListener("change", onPlaylistInput);
   $("playlist-text").addEventListener("input", onPlaylistInput);
   $("diversity").addEventListener("input", (e) => {
