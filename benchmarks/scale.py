@@ -86,19 +86,18 @@ class TimedIndex:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def search(self, *args, **kwargs):
+    def _timed(self, method: str, *args, **kwargs):
         start = time.perf_counter()
         try:
-            return self.inner.search(*args, **kwargs)
+            return getattr(self.inner, method)(*args, **kwargs)
         finally:
             self.spent += time.perf_counter() - start
 
+    def search(self, *args, **kwargs):
+        return self._timed("search", *args, **kwargs)
+
     def search_rows(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.inner.search_rows(*args, **kwargs)
-        finally:
-            self.spent += time.perf_counter() - start
+        return self._timed("search_rows", *args, **kwargs)
 
 
 def warm(model_path: Path, rng) -> dict:

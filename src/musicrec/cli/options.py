@@ -58,6 +58,39 @@ Kind = Annotated[
 ]
 
 
+
+# ---------------------------------------------------------------- filters
+Year = Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999 or 2015-.",
+                                          show_default=False)]
+Popularity = Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
+                                                show_default=False)]
+Duration = Annotated[str | None, typer.Option(help="Length, m:ss or seconds, e.g. 2:30-4:00.",
+                                              show_default=False)]
+Genres = Annotated[list[str] | None, typer.Option(
+    "--genre", help="Only these genres. Repeatable.", show_default=False)]
+ExcludeGenres = Annotated[list[str] | None, typer.Option(
+    "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)]
+
+
+def filters_from(year: str | None = None, popularity: str | None = None,
+                 duration: str | None = None, genre: list[str] | None = None,
+                 exclude_genre: list[str] | None = None, explicit: bool | None = None,
+                 no_spoken_word: bool = False):
+    """The ``Filters`` the filter options ask for (ranges parsed, bad ones refused)."""
+    from musicrec.recommend.filters import Filters, parse_range
+
+    return Filters(
+        year=parse_range(year, "--year") if year is not None else None,
+        popularity=parse_range(popularity, "--popularity") if popularity is not None
+        else None,
+        duration_ms=parse_range(duration, "--duration", minutes=True)
+        if duration is not None else None,
+        explicit=explicit,
+        exclude_spoken=no_spoken_word,
+        genres=list(genre or []),
+        exclude_genres=list(exclude_genre or []),
+    )
+
 @dataclass(frozen=True)
 class ModelChoice:
     """Which model a command works on, as the shared options said."""

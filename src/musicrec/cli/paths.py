@@ -8,7 +8,19 @@ from typing import Annotated
 import typer
 
 from musicrec.cli.app import app
-from musicrec.cli.options import ModelChoice, OutputFormat, model_command, say_notices, stderr
+from musicrec.cli.options import (
+    Duration,
+    ExcludeGenres,
+    Genres,
+    ModelChoice,
+    OutputFormat,
+    Popularity,
+    Year,
+    filters_from,
+    model_command,
+    say_notices,
+    stderr,
+)
 from musicrec.recommend.request import DEFAULTS, LIMITS, PATH_STEP_LIMITS, PATH_STEPS
 
 
@@ -21,16 +33,11 @@ def path(
     steps: Annotated[int, typer.Option(
         "--steps", help=f"Steps from start to end ({PATH_STEP_LIMITS[0]}-{PATH_STEP_LIMITS[1]})"
         ": the path has one track more.")] = PATH_STEPS,
-    year: Annotated[str | None, typer.Option(help="Release years of the steps, e.g. "
-                                             "1990-1999.", show_default=False)] = None,
-    popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
-                                                   show_default=False)] = None,
-    duration: Annotated[str | None, typer.Option(help="Length, m:ss or seconds, e.g. "
-                                                 "2:30-4:00.", show_default=False)] = None,
-    genre: Annotated[list[str] | None, typer.Option(
-        "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
-    exclude_genre: Annotated[list[str] | None, typer.Option(
-        "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)] = None,
+    year: Year = None,
+    popularity: Popularity = None,
+    duration: Duration = None,
+    genre: Genres = None,
+    exclude_genre: ExcludeGenres = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist on the path "
         f"({LIMITS['artist_cap'][0]:g}-{LIMITS['artist_cap'][1]:g}; 0: no cap).")] = int(
@@ -46,15 +53,9 @@ def path(
     """A path of songs from START to END, each step a small one (the mix of a DJ set)."""
     from musicrec import export
     from musicrec.cli.recommend import _print_results
-    from musicrec.recommend.filters import Filters, parse_range
     from musicrec.recommend.request import RecommendRequest
 
-    filters = Filters(
-        year=parse_range(year, "--year") if year is not None else None,
-        popularity=parse_range(popularity, "--popularity") if popularity is not None else None,
-        duration_ms=parse_range(duration, "--duration", minutes=True)
-        if duration is not None else None,
-        genres=list(genre or []), exclude_genres=list(exclude_genre or []))
+    filters = filters_from(year, popularity, duration, genre, exclude_genre)  # of the steps
     RecommendRequest([start, end], artist_cap=artist_cap, filters=filters)  # checked early
     export_format = None
     if export_to is not None:  # before any work: a bad path fails at once

@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from musicrec.cli.app import app
-from musicrec.cli.options import ModelChoice, model_command, plain, say_notices, stderr
+from musicrec.cli.options import (
+    Genres,
+    ModelChoice,
+    Year,
+    filters_from,
+    model_command,
+    plain,
+    say_notices,
+    stderr,
+)
 from musicrec.recommend.request import DEFAULTS, LIMITS
 
 ANSWERS = {"l": "like", "like": "like", "s": "skip", "skip": "skip", "": None, "n": None,
@@ -20,10 +29,8 @@ ANSWERS = {"l": "like", "like": "like", "s": "skip", "skip": "skip", "": None, "
 def radio(
     seeds: Annotated[list[str], typer.Argument(help="Seed songs: 'title', 'title - artist', "
                                                "track id or Spotify link.")],
-    year: Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999.",
-                                             show_default=False)] = None,
-    genre: Annotated[list[str] | None, typer.Option(
-        "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
+    year: Year = None,
+    genre: Genres = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist in each answer "
         f"({LIMITS['artist_cap'][0]:g}-{LIMITS['artist_cap'][1]:g}; 0: no cap).")] = int(
@@ -33,12 +40,10 @@ def radio(
 ) -> None:
     """Play a station: one song at a time; answer l (like), s (skip), Enter (next) or q
     (quit). Likes pull the station towards them, skips push it away; nothing repeats."""
-    from musicrec.recommend.filters import Filters, parse_range
     from musicrec.recommend.radio import Radio
     from musicrec.recommend.seeds import parse_seed
 
-    filters = Filters(year=parse_range(year, "--year") if year is not None else None,
-                      genres=list(genre or []))
+    filters = filters_from(year, genre=genre)
     rec = where.open()
     station_radio = Radio(rec, max_stations=1)
     station, result = station_radio.start([parse_seed(s) for s in seeds], n=1,

@@ -11,8 +11,14 @@ import typer
 
 from musicrec.cli.app import app
 from musicrec.cli.options import (
+    Duration,
+    ExcludeGenres,
+    Genres,
     ModelChoice,
     OutputFormat,
+    Popularity,
+    Year,
+    filters_from,
     model_command,
     plain,
     say_notices,
@@ -48,21 +54,16 @@ def recommend(
     ] = None,
     k: Annotated[int, typer.Option("--k", "-k", help=f"How many tracks ({_limits('k')}).")] = (
         int(DEFAULTS["k"])),
-    year: Annotated[str | None, typer.Option(help="Release years, e.g. 1990-1999 or 2015-.",
-                                             show_default=False)] = None,
-    popularity: Annotated[str | None, typer.Option(help="Popularity 0-100, e.g. 40-80.",
-                                                   show_default=False)] = None,
-    duration: Annotated[str | None, typer.Option(help="Length, m:ss or seconds, e.g. 2:30-4:00.",
-                                                 show_default=False)] = None,
+    year: Year = None,
+    popularity: Popularity = None,
+    duration: Duration = None,
     explicit: Annotated[bool | None, typer.Option("--explicit/--clean",
                         help="Only explicit / only clean tracks.", show_default=False)] = None,
     no_spoken_word: Annotated[bool, typer.Option(
         "--no-spoken-word", help="Leave out spoken word (speechiness over 0.66: talk, "
         "audiobooks).")] = False,
-    genre: Annotated[list[str] | None, typer.Option(
-        "--genre", help="Only these genres. Repeatable.", show_default=False)] = None,
-    exclude_genre: Annotated[list[str] | None, typer.Option(
-        "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)] = None,
+    genre: Genres = None,
+    exclude_genre: ExcludeGenres = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist ({_limits('artist_cap')}; "
         "0: no cap).")] = int(DEFAULTS["artist_cap"]),
@@ -94,7 +95,6 @@ def recommend(
 ) -> None:
     """Recommend tracks that sound like the seeds."""
     from musicrec import export
-    from musicrec.recommend.filters import Filters, parse_range
     from musicrec.recommend.request import RecommendRequest
     from musicrec.recommend.seeds import Seed, parse_seed
 
@@ -110,17 +110,8 @@ def recommend(
     request = RecommendRequest(
         all_seeds or ["placeholder"],
         negatives=[Seed(s) for s in (negative or [])],
-        filters=Filters(
-            year=parse_range(year, "--year") if year is not None else None,
-            popularity=parse_range(popularity, "--popularity") if popularity is not None
-            else None,
-            duration_ms=parse_range(duration, "--duration", minutes=True)
-            if duration is not None else None,
-            explicit=explicit,
-            exclude_spoken=no_spoken_word,
-            genres=list(genre or []),
-            exclude_genres=list(exclude_genre or []),
-        ),
+        filters=filters_from(year, popularity, duration, genre, exclude_genre, explicit,
+                             no_spoken_word),
         k=k, artist_cap=artist_cap, diversity=diversity, same_cluster=same_cluster,
     )
     export_format = None

@@ -322,8 +322,7 @@ class Recommender:
         if codes[first.row] == codes[last.row]:
             raise InvalidArgumentError(f"{first.label} and {last.label} are the same song: "
                                        "give two different songs")
-        key = "" if request.filters.is_empty() else repr(request.filters)
-        allowed = self._filter_mask(request.filters, key)
+        allowed = self._filter_mask(request.filters)
         exclude = self._excluded(ends)
         artists = self.catalog.artist_codes
         between = song_path(
@@ -481,7 +480,7 @@ class Recommender:
         Requests with the same filters share one restriction object (one scan mask)."""
         key = "" if request.filters.is_empty() else repr(request.filters)
         if key not in masks:
-            masks[key] = (self._filter_mask(request.filters, key) if allowed_mask is None
+            masks[key] = (self._filter_mask(request.filters) if allowed_mask is None
                           else self._restriction(request.filters, allowed_mask))
         shared = masks[key]
         if not request.same_cluster:
@@ -502,12 +501,13 @@ class Recommender:
                 mask = also if mask is None else mask & also
         return None if mask is None else RowMask(mask)
 
-    def _filter_mask(self, filters, key: str) -> RowMask | None:
+    def _filter_mask(self, filters) -> RowMask | None:
         """:meth:`_restriction` of ``filters``, kept for the ``FILTER_MASKS`` filters used
         last: a mask over a million rows (and the bits an approximate index searches
         with) costs a few milliseconds to make, and people repeat filters."""
-        if not key:
+        if filters.is_empty():
             return self._restriction(filters, None)
+        key = repr(filters)
         with self._masks_lock:
             kept = self._masks.get(key)
             if kept is not None:
