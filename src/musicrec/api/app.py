@@ -99,10 +99,13 @@ def _recommendation(result) -> dict:
     }
 
 
-def create_app(rec: Recommender, others: dict[str, Recommender] | None = None) -> FastAPI:
+def create_app(rec: Recommender, others: dict[str, Recommender] | None = None, *,
+               cache_dir: Path | None = None, subsonic: bool = True) -> FastAPI:
     """The FastAPI app serving ``rec``; each of ``others`` (a scanned library, say) is
     served whole under ``/catalogs/NAME/`` (its page, API and docs), and ``/catalogs``
-    lists them all, so the page can switch between catalogs."""
+    lists them all, so the page can switch between catalogs. With ``subsonic``, the
+    Subsonic API under ``/rest/`` serves them all too, one music folder each (plays and
+    playlists kept in ``cache_dir``)."""
     from fastapi_offline import FastAPIOffline  # the docs' scripts are served from here
 
     app = FastAPIOffline(
@@ -291,7 +294,12 @@ def create_app(rec: Recommender, others: dict[str, Recommender] | None = None) -
     for name, other in (others or {}).items():
         if not name or not all(c.isalnum() or c in "-_." for c in name):
             raise InvalidArgumentError(f"bad catalog name '{name}'")
-        app.mount(f"/catalogs/{name}", create_app(other))
+        app.mount(f"/catalogs/{name}", create_app(other, subsonic=False))
+    if subsonic:
+        from musicrec.subsonic.app import create_subsonic_app
+
+        folders = {str(rec.model.manifest.get("dataset") or "catalog"): rec, **(others or {})}
+        app.mount("/rest", create_subsonic_app(folders, cache_dir=cache_dir))
 
     # ------------------------------------------------------------ the page
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
@@ -343,4 +351,5 @@ def app_from_environment() -> FastAPI:
     others = {name: open_recommender(name, data_dir=get("DATA_DIR"),
                                      cache_dir=get("CACHE_DIR"))
               for name in (get("ALSO") or "").split(",") if name}
-    return create_app(rec, others)
+    state = get("CACHE_DIR")
+    return create_app(rec, others, cache_dir=Path(state) if state else None)

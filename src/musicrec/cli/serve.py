@@ -50,7 +50,8 @@ def serve(
                   "machine on the network can use this service (it has no login). Use "
                   "--host 127.0.0.1 to keep it on this machine.")
     if workers == 1:
-        uvicorn.run(create_app(rec, others), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(rec, others, cache_dir=where.cache_dir), host=host, port=port,
+                    log_level="warning")
         return
     settings = {"DATASET": where.dataset, "KIND": where.kind, "MODEL_DIR": where.model_dir,
                 "DATA_DIR": where.data_dir, "CACHE_DIR": where.cache_dir,

@@ -193,3 +193,17 @@ def scanned_libraries(cache_dir: Path | None = None) -> list[str]:
     cache = cache_dir or default_cache_dir()
     return [d.name for d in list_imported(cache) if d.default_kind == "audio"
             and (model_dir(d.name, cache, "audio") / "manifest.json").is_file()]
+
+
+def library_folders(name: str, cache_dir: Path | None = None) -> list[Path]:
+    """The folders the library ``name`` was scanned from (empty when ``name`` is not a
+    library scanned from audio files): the only places its songs may be served from."""
+    from musicrec.data.imported import find_imported
+
+    try:
+        found = find_imported(cache_dir or default_cache_dir(), name)
+    except Exception:  # an unreadable description: serve no files
+        return []
+    if found is None or found.default_kind != "audio":
+        return []
+    return [Path(f) for f in found.description.get("folders") or []]
