@@ -18,7 +18,16 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from musicrec.cli import explore, library, model, paths, radio, recommend, serve  # noqa: F401 (register)
+from musicrec.cli import (  # noqa: F401 (register)
+    explore,
+    library,
+    model,
+    paths,
+    radio,
+    recommend,
+    serve,
+    subsonic,
+)
 from musicrec.cli.app import app
 from musicrec.cli.options import say_notices, stderr
 from musicrec.errors import MusicrecError

@@ -294,7 +294,7 @@ class SubsonicService:
                 cols["name"], cols["artists"], strict=True))
                 if folded in str(title or "").casefold() or any(
                     folded in str(a).casefold() for a in list(artist_list or []))]
-            if len(found) < want and len(folded) >= 3:  # typos: the catalog's fuzzy search
+            if not found and len(folded) >= 3:  # perhaps a typo: the catalog's fuzzy search
                 hits = shelf.rec.search(query, min(50, want))
                 known = set(found)
                 for track_id in hits["track_id"]:

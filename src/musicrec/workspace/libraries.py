@@ -206,4 +206,4 @@ def library_folders(name: str, cache_dir: Path | None = None) -> list[Path]:
         return []
     if found is None or found.default_kind != "audio":
         return []
-    return [Path(f) for f in found.description.get("folders") or []]
+    return [Path(f) for f in found.description.get("source", {}).get("folders") or []]
