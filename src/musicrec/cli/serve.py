@@ -22,7 +22,8 @@ def serve(
     also: Annotated[list[str] | None, typer.Option(
         "--also", help="Another dataset or library to serve beside it, under "
         "/catalogs/NAME/ (the page switches between them). Repeatable. Default: every "
-        "library scanned with 'musicrec library scan'.", show_default=False)] = None,
+        "library scanned with 'musicrec library scan'; --also '' for none.",
+        show_default=False)] = None,
     *,
     where: ModelChoice,
 ) -> None:
@@ -36,7 +37,7 @@ def serve(
     from musicrec.workspace.libraries import scanned_libraries
     from musicrec.workspace.models import open_recommender
 
-    names = list(also) if also is not None else [
+    names = [n for n in also if n] if also is not None else [
         n for n in scanned_libraries(where.cache_dir) if n != where.dataset]
     others = {name: open_recommender(name, data_dir=where.data_dir, cache_dir=where.cache_dir)
               for name in names}
