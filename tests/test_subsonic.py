@@ -398,3 +398,41 @@ def test_get_sonic_similar_tracks_under_load_answers_every_request(rec, tmp_path
     for song, answer in zip(songs, answers, strict=True):
         matches = answer.json()["subsonic-response"]["sonicMatch"]
         assert len(matches) == 10 and song not in [m["entry"]["id"] for m in matches]
+
+
+def test_users_and_keys_on_the_command_line_stay_private(tmp_path, monkeypatch, capsys):
+    """The users file is the owner's alone (0600), keys are kept only as hashes, and
+    what the CLI adds or revokes is what the server accepts."""
+    import json
+    import sys
+
+    from musicrec.subsonic.users import Authenticator
+
+    users = tmp_path / "config" / "users.json"
+    monkeypatch.setenv("MUSICREC_SUBSONIC_USERS", str(users))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert run(["subsonic", "user", "add", "bob", "--password-stdin"]) == 0
+    assert users.stat().st_mode & 0o777 == 0o600
+    auth = Authenticator()
+    assert auth.authenticate({"u": "bob", "p": "a-long-password"}) == "bob"
+    capsys.readouterr()
+    assert run(["subsonic", "key", "add", "bob", "--label", "phone"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert key and key not in users.read_text()
+    assert users.stat().st_mode & 0o777 == 0o600
+    assert auth.authenticate({"apiKey": key}) == "bob"
+    assert run(["subsonic", "user", "list"]) == 0
+    listed = capsys.readouterr().out
+    key_id = json.loads(users.read_text())["users"]["bob"]["api_keys"][0]["id"]
+    assert "bob" in listed and key_id in listed and key not in listed
+    assert run(["subsonic", "key", "revoke", key_id]) == 0
+    with pytest.raises(Exception, match="Invalid API key"):
+        auth.authenticate({"apiKey": key})
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    assert run(["subsonic", "user", "add", "carol", "--password-stdin"]) == 1
+    assert "at least 8 characters" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("carols-password\n"))
+    assert run(["subsonic", "user", "add", "carol", "--password-stdin"]) == 0
+    assert run(["subsonic", "user", "remove", "bob"]) == 0
+    with pytest.raises(Exception, match="Wrong username or password"):
+        auth.authenticate({"u": "bob", "p": "a-long-password"})

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from musicrec.cli.app import app
-from musicrec.cli.options import CacheDir, plain, stderr
+from musicrec.cli.options import CacheDir, stderr
 
 subsonic_app = typer.Typer(help="Users and API keys of the Subsonic API that 'musicrec "
                            "serve' offers under /rest/ for music clients.",
@@ -67,12 +67,12 @@ def user_list() -> None:
     import os
 
     if os.environ.get(ENV_USER):
-        plain(f"{os.environ[ENV_USER]}  (from {ENV_USER})")
+        typer.echo(f"{os.environ[ENV_USER]}  (from {ENV_USER})")
     for name, user in users.items():
         keys = user.get("api_keys", [])
-        plain(f"{name}  {len(keys)} API key(s)")
+        typer.echo(f"{name}  {len(keys)} API key(s)")
         for key in keys:
-            plain(f"  key {key['id']}  made {key.get('created', '?')}"
+            typer.echo(f"  key {key['id']}  made {key.get('created', '?')}"
                   + (f"  {key['label']}" if key.get("label") else ""))
     if not users and not os.environ.get(ENV_USER):
         stderr().print("No Subsonic users yet: musicrec subsonic user add NAME")
@@ -89,7 +89,7 @@ def key_add(
     key_id, key = UserFile().new_key(name, label)
     stderr().print(f"API key {key_id} for '{name}' (shown this once; revoke it with "
                    f"musicrec subsonic key revoke {key_id}):")
-    plain(key)
+    typer.echo(key)
 
 
 @key_app.command("revoke")
@@ -119,5 +119,5 @@ def plays(
         return
     for play in SubsonicStore(path).plays(user, limit=limit):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(play.time))
-        plain(f"{when}  {play.user}  {play.title or play.track_id} - {play.artist or '?'}"
+        typer.echo(f"{when}  {play.user}  {play.title or play.track_id} - {play.artist or '?'}"
               f"  ({play.folder})")
