@@ -258,6 +258,26 @@ def test_scrobbles_feed_a_hybrid_model(served, capsys):
         err.split())
 
 
+def test_stars_and_now_playing(served):
+    base, _, _, _ = served
+    songs = all_songs(base)
+    client = opensonic(base)
+    try:
+        assert client.star(sids=[songs[0]["id"]], album_ids=[songs[1]["albumId"]])
+        starred = client.get_starred2()
+        assert [s.id for s in starred.song] == [songs[0]["id"]]
+        assert [a.id for a in starred.album] == [songs[1]["albumId"]]
+        assert [a.id for a in client.get_album_list2("starred")] == [songs[1]["albumId"]]
+        assert client.unstar(sids=[songs[0]["id"]])
+        assert not client.get_starred2().song
+        assert client.scrobble(songs[2]["id"], submission=False)
+        playing = client.get_now_playing()
+    finally:
+        client.cleanup()
+    assert [(e.id, e.username) for e in playing] == [(songs[2]["id"], USER)]
+    assert call(base, "star", id="tr" + "0" * 16)["error"]["code"] == 70
+
+
 def test_playlists_are_created_changed_listed_and_deleted(served):
     base, _, _, _ = served
     songs = all_songs(base)

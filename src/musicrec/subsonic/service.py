@@ -246,7 +246,9 @@ class SubsonicService:
             key = 1 if kind == "recent" else 0
             entries = [e for _, e in sorted(played, key=lambda p: p[0][key], reverse=True)]
         elif kind == "starred":
-            entries = []
+            stars = self.store.stars(call.user)
+            entries = sorted((e for e in entries if e[1].id in stars),
+                             key=lambda e: stars[e[1].id], reverse=True)
         else:
             raise SubsonicError(GENERIC, f"unknown album list type '{kind}'")
         return {"albumList2": {"album": [shelf.album_entry(album)
@@ -454,6 +456,62 @@ class SubsonicService:
             except Exception:  # noqa: BLE001 (logged; scrobbles stay in SQLite)
                 log.exception("could not keep the Subsonic plays as listening data")
 
+    def getNowPlaying(self, call: Call) -> dict:  # noqa: N802
+        entries = []
+        for play in self.store.now_playing():
+            shelf = self._shelf_named(play.folder)
+            row = None if shelf is None else shelf.row_of_track(play.track_id)
+            if row is not None:
+                entries.append(shelf.child(row) | {
+                    "username": play.user, "minutesAgo": max(0, int(time.time() - play.time)
+                                                             // 60), "playerId": 0})
+        return {"nowPlaying": {"entry": entries}}
+
+    # ------------------------------------------------------------ stars
+    def _star(self, call: Call, starred: bool) -> dict:
+        items = call.all("id") + call.all("albumId") + call.all("artistId")
+        if not items:
+            raise missing("id")
+        for item in items:  # each must be something served
+            if item.startswith("al"):
+                self._album(item)
+            elif item.startswith("ar"):
+                self._artist(item)
+            else:
+                self.song(item)
+        self.store.star(call.user, items, starred)
+        return {}
+
+    def star(self, call: Call) -> dict:
+        return self._star(call, True)
+
+    def unstar(self, call: Call) -> dict:
+        return self._star(call, False)
+
+    def _starred(self, call: Call) -> dict:
+        out: dict[str, list] = {"artist": [], "album": [], "song": []}
+        for item, when in self.store.stars(call.user).items():
+            stamp = {"starred": _iso(when)}
+            try:
+                if item.startswith("al"):
+                    shelf, album = self._album(item)
+                    out["album"].append(shelf.album_entry(album) | stamp)
+                elif item.startswith("ar"):
+                    shelf, artist = self._artist(item)
+                    out["artist"].append(shelf.artist_entry(artist) | stamp)
+                else:
+                    shelf, row = self.song(item)
+                    out["song"].append(shelf.child(row) | stamp)
+            except SubsonicError:  # starred once, no longer served
+                continue
+        return out
+
+    def getStarred(self, call: Call) -> dict:  # noqa: N802
+        return {"starred": self._starred(call)}
+
+    def getStarred2(self, call: Call) -> dict:  # noqa: N802
+        return {"starred2": self._starred(call)}
+
     # ------------------------------------------------------------ playlists
     def _playlist_entry(self, playlist, with_songs: bool = False) -> dict:
         songs = self._children(playlist.songs)
@@ -571,7 +629,7 @@ PUBLIC = frozenset({"getOpenSubsonicExtensions"})
 #: Endpoints whose answer is a file, not a subsonic-response
 BINARY = frozenset({"stream", "download", "getCoverArt"})
 #: Endpoints that read files or the SQLite store and may take a while: run off the loop
-BLOCKING = BINARY | {"scrobble"}
+BLOCKING = BINARY | {"scrobble", "star", "unstar"}
 
 
 def endpoints(service: SubsonicService) -> dict[str, Callable[[Call], dict | Response]]:

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS playlist_songs (
     playlist INTEGER NOT NULL REFERENCES playlists (id) ON DELETE CASCADE,
     position INTEGER NOT NULL, folder TEXT NOT NULL, track_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS playlist_songs_by_list ON playlist_songs (playlist, position);
+CREATE TABLE IF NOT EXISTS stars (
+    user TEXT NOT NULL, item TEXT NOT NULL, time INTEGER NOT NULL,
+    PRIMARY KEY (user, item));
 """
 
 
@@ -112,6 +115,34 @@ class SubsonicStore:
         with self._db() as db:
             return [Play(r[0], r[1], r[2], r[3], r[4], int(r[5]), bool(r[6]))
                     for r in db.execute(sql, args)]
+
+    def now_playing(self, within: int = 600) -> list[Play]:
+        """Each user's latest "now playing" report of the last ``within`` seconds."""
+        since = int(time.time()) - within
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM plays p WHERE submission = 0 AND time >= ? AND time = ("
+                "SELECT MAX(time) FROM plays q WHERE q.user = p.user AND q.submission = 0)"
+                " GROUP BY user", (since,)).fetchall()
+        return [Play(r[0], r[1], r[2], r[3], r[4], int(r[5]), bool(r[6])) for r in rows]
+
+    # ------------------------------------------------------------ stars
+    def star(self, user: str, items: Sequence[str], starred: bool = True) -> None:
+        """Star (or unstar) songs, albums or artists by their ids."""
+        with self._db() as db:
+            if starred:
+                db.executemany("INSERT OR IGNORE INTO stars VALUES (?, ?, ?)",
+                               [(user, i, int(time.time())) for i in items])
+            else:
+                db.executemany("DELETE FROM stars WHERE user = ? AND item = ?",
+                               [(user, i) for i in items])
+
+    def stars(self, user: str) -> dict[str, int]:
+        """The user's starred ids and when, newest first."""
+        with self._db() as db:
+            return {item: int(t) for item, t in db.execute(
+                "SELECT item, time FROM stars WHERE user = ? ORDER BY time DESC, rowid DESC",
+                (user,))}
 
     def play_counts(self, user: str) -> dict[tuple[str, str], tuple[int, int]]:
         """(folder, track_id) -> (plays, last played) of the user's submitted plays."""
