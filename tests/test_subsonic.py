@@ -145,6 +145,27 @@ def test_py_sonic_lists_searches_and_streams_the_files_own_bytes(served):
     assert client.download(song["id"]).read() == original
 
 
+def test_folder_browsing_of_older_clients_reaches_the_same_songs(served):
+    """getIndexes and getMusicDirectory (artists, then albums, as directories), the way
+    DSub and other older clients browse; py-sonic drives them."""
+    base, _, _, _ = served
+    client = pysonic(base)
+    indexes = client.getIndexes()["indexes"]["index"]
+    songs = []
+    for index in indexes:
+        for artist in index["artist"]:
+            albums = client.getMusicDirectory(artist["id"])["directory"]["child"]
+            for album in albums:
+                assert album["isDir"] is True
+                songs += client.getMusicDirectory(album["id"])["directory"]["child"]
+    assert sorted(s["id"] for s in songs) == sorted(s["id"] for s in all_songs(base))
+    listed = client.getAlbumList("alphabeticalByName", size=50)["albumList"]["album"]
+    assert {a["id"] for a in listed} == {s["albumId"] for s in songs}
+    found = client.search2("vibe")["searchResult2"]["song"]
+    assert [s["title"] for s in (found if isinstance(found, list) else [found])] == [
+        "Vibe Ace"]
+
+
 def test_stream_answers_ranges_and_transcodes_with_ffmpeg(served):
     base, folder, _, _ = served
     song = next(s for s in all_songs(base) if s["title"] == "Vibe Ace")

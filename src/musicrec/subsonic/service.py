@@ -172,6 +172,53 @@ class SubsonicService:
         return {"artists": {"ignoredArticles": IGNORED_ARTICLES, "index": [
             {"name": k, "artist": v} for k, v in index.items()]}}
 
+    # folder-style browsing, for older clients: artists, then albums, are directories
+    def getIndexes(self, call: Call) -> dict:  # noqa: N802
+        artists = self.getArtists(call)["artists"]
+        return {"indexes": {"ignoredArticles": artists["ignoredArticles"],
+                            "lastModified": 0, "index": [
+            {"name": i["name"], "artist": [{"id": a["id"], "name": a["name"]}
+                                           for a in i["artist"]]}
+            for i in artists["index"]]}}
+
+    def _album_directory(self, shelf: Shelf, album) -> dict:
+        entry = shelf.album_entry(album)
+        return {"id": album.id, "parent": album.artist_id, "isDir": True,
+                "title": album.name, "album": album.name, "artist": album.artist,
+                "year": entry.get("year"), "genre": entry.get("genre"),
+                "coverArt": entry.get("coverArt")}
+
+    def getMusicDirectory(self, call: Call) -> dict:  # noqa: N802
+        item = call.required("id")
+        if item.startswith("ar"):
+            shelf, artist = self._artist(item)
+            return {"directory": {"id": artist.id, "name": artist.name, "child": [
+                self._album_directory(shelf, shelf.albums[a]) for a in artist.albums]}}
+        if item.startswith("al"):
+            shelf, album = self._album(item)
+            return {"directory": {"id": album.id, "parent": album.artist_id,
+                                  "name": album.name,
+                                  "child": [shelf.child(r) for r in album.rows]}}
+        raise not_found("Directory")
+
+    def getAlbumList(self, call: Call) -> dict:  # noqa: N802
+        albums = self.getAlbumList2(call)["albumList2"]["album"]
+        directories = []
+        for entry in albums:
+            shelf, album = self._album(entry["id"])
+            directories.append(self._album_directory(shelf, album))
+        return {"albumList": {"album": directories}}
+
+    def search2(self, call: Call) -> dict:
+        found = self.search3(call)["searchResult3"]
+        albums = []
+        for entry in found["album"]:
+            shelf, album = self._album(entry["id"])
+            albums.append(self._album_directory(shelf, album))
+        return {"searchResult2": {"artist": [{"id": a["id"], "name": a["name"]}
+                                             for a in found["artist"]],
+                                  "album": albums, "song": found["song"]}}
+
     def getArtist(self, call: Call) -> dict:  # noqa: N802
         shelf, artist = self._artist(call.required("id"))
         return {"artist": shelf.artist_entry(artist, with_albums=True)}
