@@ -142,11 +142,11 @@ def read_mapped(
     read = 0
     for raw, done, total in iter_table(path, chunk_rows):
         if not parts:
-            mapping = _resolve_columns(path, raw, mapping, report)
+            mapping = resolve_columns(path, raw, mapping, report)
         rows = np.arange(read, read + len(raw)) + offset
         read += len(raw)
-        frame = _canonical(raw, mapping, rows, factors, report, tallies, unit_values)
-        frame, rows = _without_featureless_rows(frame, rows, report)
+        frame, rows = canonical_chunk(raw, mapping, rows, factors, report, tallies,
+                                      unit_values)
         parts.append(frame)
         file_rows.append(rows)
         del raw
@@ -158,18 +158,62 @@ def read_mapped(
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     del parts
     rows = np.concatenate(file_rows)
-    for column, values in unit_values.items():
-        _check_units(np.concatenate(values), column, report)
-    for text, count in tallies.items():
-        report.note(f"{count:,} {text}")  # counted over all chunks, noted once
+    finish_report(report, unit_values, tallies)
     frame = _unique_ids(frame.reset_index(drop=True), rows, report, on_duplicate,
                         mapping.get("track_id"))
+    report.rows_kept = len(frame)
+    tracks = canonical_tracks(frame.reset_index(drop=True), source or path.stem)
+    return ImportResult(tracks=tracks, sources=[path], report=report)
+
+
+# ---------------------------------------------------------------- the rules, in steps
+# read_mapped runs these on chunks of one file; musicrec.spark.importer runs the same
+# steps on each partition of a table Spark reads: one set of rules for both.
+def resolve_columns(path: Path, first_cells: pd.DataFrame, mapping: dict[str, str],
+                    report: ImportReport) -> dict[str, str]:
+    """The file column of each canonical column (see :func:`_resolve_columns`)."""
+    return _resolve_columns(path, first_cells, mapping, report)
+
+
+def canonical_chunk(raw: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray,
+                    factors: dict[str, float], report: ImportReport, tallies: Counter,
+                    unit_values: dict[str, list[np.ndarray]]
+                    ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cells of a chunk as canonical columns, bad cells counted at their file ``rows``,
+    rows without any audio feature skipped; returns the frame and its rows' file rows."""
+    frame = _canonical(raw, mapping, rows, factors, report, tallies, unit_values)
+    return _without_featureless_rows(frame, rows, report)
+
+
+def finish_report(report: ImportReport, unit_values: dict[str, list[np.ndarray]],
+                  tallies: Counter) -> None:
+    """Unit warnings from the whole table's values, then the tallies, noted once."""
+    for column, values in unit_values.items():
+        _check_units(np.concatenate(values) if values else np.zeros(0), column, report)
+    for text, count in tallies.items():
+        report.note(f"{count:,} {text}")  # counted over all chunks, noted once
+
+
+def with_content_ids(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows without a track id get one made from their values; returns the frame and
+    which ids were made."""
+    if "track_id" not in frame:
+        frame = frame.assign(track_id=None)
+    ids = np.array(frame["track_id"].astype(object).to_numpy(), dtype=object)
+    made = np.array([i is None for i in ids], dtype=bool)
+    if made.any():
+        content = frame.loc[made].drop(columns=["track_id"])
+        ids[made] = [_content_id(tuple(row)) for row in content.itertuples(index=False)]
+    return frame.assign(track_id=ids), made
+
+
+def canonical_tracks(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The kept rows as the canonical track table (whole numbers rounded)."""
+    frame = frame.copy()
     for column in INTEGER_COLUMNS:
         if column in frame:
             frame[column] = frame[column].round()
-    report.rows_kept = len(frame)
-    tracks = conform(frame.reset_index(drop=True), source or path.stem)
-    return ImportResult(tracks=tracks, sources=[path], report=report)
+    return conform(frame.reset_index(drop=True), source)
 
 
 def _resolve_columns(path: Path, first_cells: pd.DataFrame, mapping: dict[str, str],
@@ -381,14 +425,8 @@ def _unique_ids(frame: pd.DataFrame, rows: np.ndarray, report: ImportReport,
                 on_duplicate: str, id_column: str | None) -> pd.DataFrame:
     """Every row a unique id: missing ids made from the row's values; a repeated id keeps
     its first row (or stops, with ``on_duplicate="error"``)."""
-    if "track_id" not in frame:
-        frame = frame.assign(track_id=None)
-    ids = np.array(frame["track_id"].astype(object).to_numpy(), dtype=object)
-    made = np.array([i is None for i in ids], dtype=bool)
-    if made.any():
-        content = frame.loc[made].drop(columns=["track_id"])
-        ids[made] = [_content_id(tuple(row)) for row in content.itertuples(index=False)]
-    frame = frame.assign(track_id=ids)
+    frame, made = with_content_ids(frame)
+    ids = frame["track_id"].to_numpy()
     repeated = frame["track_id"].duplicated().to_numpy()
     if not repeated.any():
         return frame
