@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from musicrec.data.importers.common import ImportResult
-from musicrec.data.schema import empty_interactions
+from musicrec.data.schema import conform, empty_interactions
 from musicrec.errors import DatasetUnavailableError, ModelIntegrityError
 from musicrec.io import staged_directory
 
@@ -156,6 +156,8 @@ def read_imported(dataset: ImportedDataset) -> ImportResult:
     except Exception as exc:
         raise ModelIntegrityError(f"the imported dataset at {dataset.path} cannot be read "
                                   f"({exc}); import the file again") from exc
+    if dict(tracks.dtypes) != dict(conform(tracks.head(0), dataset.name).dtypes):
+        tracks = conform(tracks, dataset.name)  # written by Spark: its own dtypes
     for column in ("artists", "genres"):
         tracks[column] = [None if v is None else list(v) for v in tracks[column]]
     if embeddings is not None and embeddings.shape[0] != len(tracks):

@@ -38,6 +38,7 @@ def build_model(
     interactions: UserItems | None = None,
     dataset: str = "custom",
     sources: Sequence[Path] = (),
+    embed: Callable[[Catalog, object, np.ndarray], None] | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Fit a model of ``kind`` on ``catalog`` and write it to ``directory`` (atomically).
@@ -46,6 +47,8 @@ def build_model(
     ``labels`` restrict what is learned from (a training part, for evaluation); ``index``
     names the index backend (default: by catalog size); ``transfer`` gives the model a
     learned kind borrows from when ``catalog`` has no labels (see the style kind).
+    ``embed(catalog, space, out)`` fills the vectors in catalog order instead of the space's own
+    transform here (musicrec.spark embeds every partition on executors).
     """
     progress = progress or SILENT
     if index is not None:
@@ -67,7 +70,10 @@ def build_model(
                                                 shape=(len(catalog), space.dims_),
                                                 fortran_order=True)
             progress.say(f"Embedding {len(catalog):,} tracks")
-            space.transform(catalog.tracks, progress=progress, out=vectors)
+            if embed is None:
+                space.transform(catalog.tracks, progress=progress, out=vectors)
+            else:
+                embed(catalog, space, vectors)
             built_index = build_index(vectors, index, progress)
             songs = song_cluster_count(len(catalog))  # as model_clusters fits
             progress.say(f"Clustering songs ({songs}) and genres (up to {GENRE_CLUSTERS})")

@@ -221,16 +221,42 @@ def replace_clusters(directory: str | Path, clusters: ModelClusters) -> Model:
 
 
 def source_fingerprint(path: Path) -> dict[str, Any]:
-    """What identifies a source file: path, size, modification time and sha256."""
+    """What identifies a source file: path, size, modification time and sha256 (of a
+    folder of Parquet parts, as Spark writes a table: of the parts' names, sizes and
+    contents' hashes)."""
     path = Path(path)
-    stat = path.stat()
+    size, mtime = _size_and_mtime(path)
     return {
         "path": str(path.resolve()),
         "name": path.name,
-        "bytes": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "sha256": sha256_file(path),
+        "bytes": size,
+        "mtime_ns": mtime,
+        "sha256": _sha256(path),
     }
+
+
+def _parts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file()
+                  and not p.name.startswith(("_", ".")))
+
+
+def _size_and_mtime(path: Path) -> tuple[int, int]:
+    if path.is_dir():
+        stats = [p.stat() for p in _parts(path)]
+        return sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0)
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _sha256(path: Path) -> str:
+    if not path.is_dir():
+        return sha256_file(path)
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in _parts(path):
+        digest.update(f"{part.relative_to(path)}:{sha256_file(part)}\n".encode())
+    return digest.hexdigest()
 
 
 def sources_match(manifest: dict[str, Any], paths: list[Path]) -> bool:
@@ -247,10 +273,10 @@ def sources_match(manifest: dict[str, Any], paths: list[Path]) -> bool:
         path = by_name.get(entry["name"])
         if path is None:
             return False
-        stat = path.stat()
-        if stat.st_size != entry["bytes"]:
+        size, mtime = _size_and_mtime(Path(path))
+        if size != entry["bytes"]:
             return False
-        if stat.st_mtime_ns != entry["mtime_ns"] and sha256_file(Path(path)) != entry["sha256"]:
+        if mtime != entry["mtime_ns"] and _sha256(Path(path)) != entry["sha256"]:
             return False
     return True
 

@@ -3,7 +3,7 @@ rebuild), open a Recommender over it, and refit its clusters."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from musicrec.data.catalog import Catalog
@@ -36,11 +36,13 @@ def build_dataset_model(
     kind: str | None = None,
     listens: str | None = None,
     index: str | None = None,
+    embed: Callable | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Build the model of a registered or imported dataset into the cache; a
     collaborative kind learns from the imported listening data ``listens`` (default: the
-    dataset's own playlists)."""
+    dataset's own playlists). ``embed`` makes the vectors elsewhere (see
+    :func:`~musicrec.model.build.build_model`)."""
     progress = progress or SILENT
     kind = kind or default_kind(dataset, cache_dir)
     target = model_dir(dataset, cache_dir, kind)
@@ -60,7 +62,7 @@ def build_dataset_model(
         catalog, target, kind, features=features, weights=weights,
         dataset=dataset, sources=result.sources, progress=progress,
         transfer=lambda: transfer_source(data_dir, cache_dir, progress),
-        interactions=interactions, index=index,
+        interactions=interactions, index=index, embed=embed,
     )
 
 
