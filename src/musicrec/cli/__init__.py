@@ -26,6 +26,7 @@ from musicrec.cli import (  # noqa: F401 (register)
     radio,
     recommend,
     serve,
+    spark,
     subsonic,
 )
 from musicrec.cli.app import app

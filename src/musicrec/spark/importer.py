@@ -163,8 +163,13 @@ def _partition(batches, *, columns: list[str], mapping: dict[str, str],
     }
     empty = pd.DataFrame({c: pd.Series([None], dtype=object) for c in
                           (*TRACK_COLUMNS, "_row", "_made")})
-    empty["_report"] = json.dumps(summary)
+    empty["_report"] = json.dumps(summary, default=_plain)
     yield empty
+
+
+def _plain(value):
+    """NumPy scalars (file rows, counts) as plain JSON numbers."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _merged(report: ImportReport, summaries: list[dict]) -> tuple[Counter, dict, int]:

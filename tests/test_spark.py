@@ -1,0 +1,164 @@
+"""The batch steps on Spark in local mode (local[2], no UI, loopback): the same import
+counts, the same canonical table and the same vectors as the single-machine path.
+
+One Spark session for the module (starting the JVM takes a few seconds)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from musicrec.cli import run
+from musicrec.data.importers.mapped import read_mapped
+from musicrec.errors import DataFileError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MESSY = FIXTURES / "messy_tracks.csv"
+MESSY_MAP = {"id": "track_uri", "title": "track_name", "artist": "artist_name",
+             "album": "album_name"}
+
+
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark", reason="the test extra installs pyspark")
+    if shutil.which("java") is None:
+        pytest.fail("Spark needs Java 17 (Debian's openjdk-17-jre-headless; .ci/run "
+                    "installs it)")
+    from musicrec.spark.session import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def cache(tmp_path, model):
+    """A cache with the session's default model in it (imports borrow its style)."""
+    shutil.copytree(model.path, tmp_path / "models" / model.path.name)
+    return tmp_path
+
+
+def _same_tables(spark_tracks: pd.DataFrame, single: pd.DataFrame) -> None:
+    from musicrec.data.schema import conform
+
+    spark_tracks = conform(spark_tracks, "x")
+    single = conform(single, "x")
+    assert list(spark_tracks["track_id"]) == list(single["track_id"])
+    for column in single.columns:
+        if column == "source":
+            continue
+        a, b = spark_tracks[column], single[column]
+        if column in ("artists", "genres"):
+            assert [None if v is None else list(v) for v in a] == [
+                None if v is None else list(v) for v in b], column
+        else:
+            pd.testing.assert_series_equal(a, b, check_names=False, obj=column)
+
+
+def test_import_of_the_default_catalog_counts_and_keeps_what_import_does(spark, cache,
+                                                                          songs_csv):
+    from musicrec.data.imported import read_imported
+    from musicrec.spark.importer import spark_import
+
+    dataset, report = spark_import(str(songs_csv), "songs", cache_dir=cache)
+    single = read_mapped(songs_csv, {}, source="songs")
+    assert report.summary() == single.report.summary()
+    assert (report.rows_read, report.rows_kept) == (32_833, 28_356)
+    _same_tables(read_imported(dataset).tracks, single.tracks)
+
+
+def test_import_of_a_messy_table_reports_every_bad_cell_as_import_does(spark, cache):
+    from musicrec.spark.importer import spark_import
+
+    _, report = spark_import(str(MESSY), "messy", MESSY_MAP, units={"duration": "s"},
+                             cache_dir=cache)
+    single = read_mapped(MESSY, MESSY_MAP, source="messy", units={"duration": "s"})
+    assert report.summary() == single.report.summary()
+    assert report.problems == single.report.problems > 0
+
+
+def test_repeated_ids_keep_the_first_row_with_all_genres(spark, cache):
+    from musicrec.data.imported import read_imported
+    from musicrec.spark.importer import spark_import
+
+    table = FIXTURES / "large_tables" / "dataset.csv"
+    dataset, report = spark_import(str(table), "genres", cache_dir=cache)
+    single = read_mapped(table, {}, source="genres")
+    assert report.summary() == single.report.summary()
+    assert any("genres of all" in n for n in report.notes)
+    _same_tables(read_imported(dataset).tracks, single.tracks)
+
+
+def test_strict_and_duplicate_errors_name_the_row_and_keep_the_previous_dataset(spark,
+                                                                               cache):
+    from musicrec.data.imported import find_imported
+    from musicrec.spark.importer import spark_import
+
+    spark_import(str(MESSY), "kept", MESSY_MAP, cache_dir=cache)
+    before = (cache / "datasets" / "kept" / "dataset.json").read_text()
+    with pytest.raises(DataFileError) as spark_error:
+        spark_import(str(MESSY), "kept", MESSY_MAP, strict=True, cache_dir=cache)
+    with pytest.raises(DataFileError) as single_error:
+        read_mapped(MESSY, MESSY_MAP, strict=True)
+    assert str(spark_error.value) == str(single_error.value)
+    with pytest.raises(DataFileError) as spark_error:
+        spark_import(str(MESSY), "kept", MESSY_MAP, on_duplicate="error", cache_dir=cache)
+    with pytest.raises(DataFileError) as single_error:
+        read_mapped(MESSY, MESSY_MAP, on_duplicate="error")
+    assert str(spark_error.value) == str(single_error.value)
+    assert (cache / "datasets" / "kept" / "dataset.json").read_text() == before
+    assert find_imported(cache, "kept") is not None
+    leftovers = [p.name for p in (cache / "datasets").iterdir() if p.name.startswith(".")]
+    leftovers += [p.name for p in (cache / "spark").iterdir()]
+    assert leftovers == []
+    with pytest.raises(DataFileError, match="file not found"):
+        spark_import(str(cache / "nowhere.csv"), "nowhere", cache_dir=cache)
+
+
+def test_spark_build_makes_the_vectors_the_single_machine_build_makes(spark, cache,
+                                                                      data_dir):
+    """'original' on the default catalog, and 'style' (its style borrowed from the
+    default model) on a table imported with Spark: the same vectors as musicrec build
+    makes of the same dataset, and a model recommend loads as it is."""
+    from musicrec.spark.build import spark_build, vectors_dir
+    from musicrec.spark.importer import spark_import
+    from musicrec.workspace.models import build_dataset_model, open_recommender
+
+    other = cache / "single"
+    shutil.copytree(cache / "models", other / "models")
+    for dataset, kind in (("spotify_songs", "original"), ("songs", "style")):
+        if dataset == "songs":
+            spark_import(str(data_dir / "spotify_songs" / "spotify_songs.csv"), "songs",
+                         cache_dir=cache)
+            shutil.copytree(cache / "datasets", other / "datasets", dirs_exist_ok=True)
+        built = spark_build(dataset, kind=kind, data_dir=data_dir, cache_dir=cache)
+        single = build_dataset_model(dataset, kind=kind, data_dir=data_dir, cache_dir=other)
+        assert list(built.catalog.tracks["track_id"]) == list(single.catalog.tracks["track_id"])
+        difference = np.abs(np.asarray(built.vectors) - np.asarray(single.vectors)).max()
+        print(f"{dataset} ({kind}): max abs difference {difference:.2e}")
+        assert difference < 1e-5
+        parquet = pd.read_parquet(vectors_dir(cache, built.path.name))
+        assert len(parquet) == len(built.catalog)
+        rec = open_recommender(dataset, kind=kind, data_dir=data_dir, cache_dir=cache)
+        assert len(rec.recommend(["Shape of You"], k=5).results) == 5
+
+
+def test_the_cli_imports_and_builds_on_spark(spark, cache, capsys, data_dir):
+    code = run(["spark", "import", str(MESSY), "--name", "cli-messy", "--map",
+                "id=track_uri", "--map", "title=track_name", "--map", "artist=artist_name",
+                "--unit", "duration=s", "--master", "local[2]", "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "rows read" in err and "Next: musicrec spark build --dataset cli-messy" in err
+    code = run(["spark", "build", "--dataset", "cli-messy", "--model", "original",
+                "--master", "local[2]", "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "on Spark" in err
+    code = run(["recommend", "--dataset", "cli-messy", "--model", "original",
+                "Despacito", "--k", "2", "--cache-dir", str(cache)])
+    assert code == 0, capsys.readouterr().err
