@@ -13,6 +13,7 @@ from musicrec.cli.options import (
     ModelChoice,
     Reporter,
     data_command,
+    model_command,
     parse_pairs,
     plain,
     stderr,
@@ -91,3 +92,98 @@ def build(
         f"Built model '{where.dataset}' ({built.kind}) on Spark: {len(built.catalog):,} "
         f"tracks at {built.path}; vectors as Parquet at "
         f"{vectors_dir(where.cache_dir, built.path.name)}"))
+
+
+Exact = Annotated[bool, typer.Option(
+    "--exact", help="Score every track against all vectors (for catalogs whose vectors fit "
+    "an executor's memory); default: IVF cells, --nprobe of them per query.")]
+NProbe = Annotated[int, typer.Option("--nprobe", min=1, max=1024,
+                                     help="IVF cells searched per query.")]
+NList = Annotated[int | None, typer.Option(
+    "--nlist", min=1, help="IVF cells (default: 4 x the square root of the tracks).",
+    show_default=False)]
+Out = Annotated[str | None, typer.Option(
+    "--out", help="Where to write the Parquet (a path or URI Spark writes); default: "
+    "the cache.", show_default=False)]
+K = Annotated[int, typer.Option("--k", min=1, max=1000, help="Rows per track or user.")]
+
+
+@spark_app.command("neighbours")
+@model_command
+def neighbours(
+    k: K = 10,
+    exact: Exact = False,
+    nprobe: NProbe = 16,
+    nlist: NList = None,
+    out: Out = None,
+    master: Master = None,
+    *,
+    where: ModelChoice,
+) -> None:
+    """Every track's k nearest tracks (track_id, neighbour_id, score, rank) as Parquet:
+    the table a key-value store serves "similar tracks" from."""
+    from musicrec.spark.neighbours import spark_neighbours
+
+    with Reporter() as reporter:
+        model = where.open().model
+        written = spark_neighbours(model, k=k, mode="exact" if exact else "ivf",
+                                   nlist=nlist, nprobe=nprobe, out=out, master=master,
+                                   cache_dir=where.cache_dir, progress=reporter.progress())
+    stderr().print(plain(f"Wrote the {k} nearest tracks of each of {len(model.catalog):,} "
+                         f"tracks to {written}"))
+
+
+@spark_app.command("continuations")
+@model_command
+def continuations(
+    listens: Annotated[str | None, typer.Option(
+        "--listens", help="Imported listening data whose users to continue (default: the "
+        "dataset's playlists).", show_default=False)] = None,
+    pairs: Annotated[str | None, typer.Option(
+        "--pairs", help="A Parquet table (path or URI) of user, track_id pairs to continue "
+        "instead.", show_default=False)] = None,
+    k: K = 10,
+    exact: Exact = False,
+    nprobe: NProbe = 16,
+    nlist: NList = None,
+    out: Out = None,
+    master: Master = None,
+    *,
+    where: ModelChoice,
+) -> None:
+    """For every playlist or user, the k tracks nearest its tracks' mean that it does not
+    hold yet (user, track_id, score, rank), as Parquet."""
+    from musicrec.errors import InvalidArgumentError
+    from musicrec.spark.neighbours import spark_continuations
+    from musicrec.spark.session import spark_session
+
+    if listens is not None and pairs is not None:
+        raise InvalidArgumentError("give --listens or --pairs, not both")
+    with Reporter() as reporter:
+        progress = reporter.progress()
+        model = where.open().model
+        if pairs is not None:
+            table, source = spark_session(master).read.parquet(pairs), "pairs"
+        elif listens is not None:
+            import pandas as pd
+
+            from musicrec.workspace.listening import listening_matrix
+
+            matrix = listening_matrix(listens, model.catalog, where.dataset,
+                                      where.cache_dir, progress)
+            coo = matrix.matrix.tocoo()
+            ids = model.catalog.column("track_id")
+            table = pd.DataFrame({"user": [matrix.users[i] for i in coo.row],
+                                  "track_id": [str(ids[j]) for j in coo.col]})
+            source = listens
+        else:
+            table = model.catalog.interactions.rename(columns={"playlist_id": "user"})
+            if not len(table):
+                raise InvalidArgumentError(
+                    f"'{where.dataset}' has no playlists: give --listens NAME or --pairs")
+            source = "playlists"
+        written = spark_continuations(model, table, k=k, mode="exact" if exact else "ivf",
+                                      nlist=nlist, nprobe=nprobe, source=source, out=out,
+                                      master=master, cache_dir=where.cache_dir,
+                                      progress=progress)
+    stderr().print(plain(f"Wrote {k} continuations of each playlist or user to {written}"))

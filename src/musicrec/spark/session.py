@@ -35,7 +35,8 @@ def spark_session(master: str | None = None, app_name: str = "musicrec",
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # never listen beyond loopback
     builder = (SparkSession.builder.master(master).appName(app_name)
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-               .config("spark.sql.session.timeZone", "UTC"))
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.showConsoleProgress", "false"))  # musicrec says the steps
     if master.startswith("local"):
         builder = (builder.config("spark.ui.enabled", "false")
                    .config("spark.driver.host", "127.0.0.1")
