@@ -223,3 +223,24 @@ def test_continuations_leave_out_what_each_playlist_holds(spark, cache, model):
     scores[rows] = -np.inf
     best = model.catalog.column("track_id")[int(np.argmax(scores))]
     assert table.loc[(table["user"] == user) & (table["rank"] == 1), "track_id"].item() == best
+
+
+def test_style_vectorizer_in_a_pipeline_gives_the_models_vectors(spark, model, tmp_path):
+    from pyspark.ml import Pipeline, PipelineModel
+
+    from musicrec.data.schema import TRACK_COLUMNS
+    from musicrec.spark import StyleVectorizer
+
+    tracks = model.catalog.tracks[list(TRACK_COLUMNS)].head(3000)
+    tracks.to_parquet(tmp_path / "tracks.parquet", index=False)
+    frame = spark.read.parquet(str(tmp_path / "tracks.parquet"))
+    fitted = Pipeline(stages=[StyleVectorizer(modelPath=str(model.path),
+                                              outputCol="style")]).fit(frame)
+    fitted.write().overwrite().save(str(tmp_path / "pipeline"))
+    again = PipelineModel.load(str(tmp_path / "pipeline"))
+    out = again.transform(frame).select("track_id", "name", "style").toPandas()
+    assert len(out) == 3000 and set(out["name"]) == set(tracks["name"])
+    expected = model.space.transform(model.catalog.tracks.head(3000).reset_index(drop=True))
+    rows = {t: i for i, t in enumerate(tracks["track_id"])}
+    got = np.vstack(out["style"].to_numpy())[np.argsort([rows[t] for t in out["track_id"]])]
+    assert np.abs(got - expected).max() < 1e-5

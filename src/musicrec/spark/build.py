@@ -37,22 +37,10 @@ def _with_artist(batches):
         yield batch
 
 
-def _embed(batches, *, space, source: str):
-    """Vectors of one partition's tracks, by the broadcast fitted space. The partition
-    comes sorted by artist; Arrow cuts it into batches anywhere, so rows are held back
-    until their artist's last row has arrived (an artist's tracks are embedded together,
-    as a track's style takes in its artist's other tracks)."""
-    from musicrec.data.schema import conform
-
-    fitted = space.value
-
-    def vectors_of(frame: pd.DataFrame) -> pd.DataFrame:
-        tracks = conform(frame.drop(columns=["_artist"]).reset_index(drop=True), source)
-        for column in ("artists", "genres"):
-            tracks[column] = [None if v is None else list(v) for v in tracks[column]]
-        return pd.DataFrame({"track_id": tracks["track_id"].astype(object),
-                             "vector": list(fitted.transform(tracks))})
-
+def by_artist(batches):
+    """A partition sorted by artist as frames that each hold all rows of their artists:
+    Arrow cuts a partition into batches anywhere, so rows are held back until their
+    artist's last row has arrived (a track's style takes in its artist's other tracks)."""
     pending = None
     for batch in batches:
         pending = batch if pending is None else pd.concat([pending, batch],
@@ -62,10 +50,21 @@ def _embed(batches, *, space, source: str):
             pending["_artist"].notna().to_numpy())
         if done.any():
             cut = int(np.flatnonzero(~done)[0]) if (~done).any() else len(pending)
-            yield vectors_of(pending.iloc[:cut])
+            yield pending.iloc[:cut]
             pending = pending.iloc[cut:]
     if pending is not None and len(pending):
-        yield vectors_of(pending)
+        yield pending
+
+
+def _embed(batches, *, space, source: str):
+    """Vectors of one partition's tracks (sorted by artist), by the broadcast space."""
+    from musicrec.spark.transformer import _canonical
+
+    fitted = space.value
+    for frame in by_artist(batches):
+        tracks = _canonical(frame)
+        yield pd.DataFrame({"track_id": tracks["track_id"].astype(object),
+                            "vector": list(fitted.transform(tracks))})
 
 
 def vectors_dir(cache_dir: Path | None, model_name: str) -> Path:
