@@ -6,7 +6,9 @@ every partition of the track table is embedded with it (``mapInPandas``). Tracks
 grouped by their first artist first, because a track's style takes in its artist's
 other tracks. The vectors are written as Parquet (``track_id``, ``vector``) under
 ``CACHE/vectors/MODEL/``, and read back in catalog order into a normal model directory
-(index, clusters, manifest) that ``recommend`` and ``serve`` load as they are.
+(index, clusters, manifest) that ``recommend`` and ``serve`` load as they are. The
+``als`` and ``hybrid`` kinds learn their factors with Spark MLlib's ALS
+(:mod:`musicrec.spark.als`).
 """
 
 from __future__ import annotations
@@ -127,10 +129,14 @@ def spark_build(
             broadcast.unpersist()
         read_vectors(scratch / VECTORS, catalog, out)
 
+    from musicrec.model.kinds.als import als_solver
+    from musicrec.spark.als import mllib_als
+
     try:
-        model = build_dataset_model(dataset, data_dir=data_dir, cache_dir=cache_dir,
-                                    kind=kind, listens=listens, index=index, embed=embed,
-                                    progress=progress)
+        with als_solver(partial(mllib_als, spark=spark)):  # collaborative kinds: MLlib
+            model = build_dataset_model(dataset, data_dir=data_dir, cache_dir=cache_dir,
+                                        kind=kind, listens=listens, index=index,
+                                        embed=embed, progress=progress)
         keep = vectors_dir(cache_dir, target.name)
         keep.parent.mkdir(parents=True, exist_ok=True)
         replace_directory(scratch / VECTORS, keep)

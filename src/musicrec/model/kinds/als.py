@@ -8,6 +8,9 @@ measured against, not a default.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,18 +32,48 @@ ITERATIONS = 15
 BM25_K1, BM25_B = 100.0, 0.8
 
 
+#: Another ALS solver for the builds in this context (``musicrec.spark.als`` runs
+#: Spark MLlib's); None: implicit's, here
+_SOLVER: ContextVar[Callable[..., np.ndarray] | None] = ContextVar("als_solver",
+                                                                   default=None)
+
+
+@contextmanager
+def als_solver(solver: Callable[..., np.ndarray]) -> Iterator[None]:
+    """Builds inside learn their ALS factors with ``solver`` (same arguments as
+    :func:`fit_als`, BM25-weighted matrix in, item factors out)."""
+    token = _SOLVER.set(solver)
+    try:
+        yield
+    finally:
+        _SOLVER.reset(token)
+
+
+def bm25(interactions: UserItems):
+    """The interactions BM25-weighted, as every ALS solver here learns from them."""
+    from implicit.nearest_neighbours import bm25_weight
+
+    return bm25_weight(interactions.matrix.astype(np.float32), K1=BM25_K1, B=BM25_B).tocsr()
+
+
 def fit_als(interactions: UserItems, progress: Progress, *, factors: int = FACTORS,
             regularization: float = REGULARIZATION, iterations: int = ITERATIONS,
             seed: int = 0) -> np.ndarray:
     """Item factors (n_tracks, factors) from BM25-weighted interactions; tracks without
     interactions get zero rows."""
+    solver = _SOLVER.get()
+    if solver is not None:
+        item_factors = np.asarray(solver(bm25(interactions), progress, factors=factors,
+                                         regularization=regularization,
+                                         iterations=iterations, seed=seed), np.float32)
+        item_factors[np.diff(interactions.matrix.tocsc().indptr) == 0] = 0.0
+        return item_factors
     from implicit.cpu.als import AlternatingLeastSquares
-    from implicit.nearest_neighbours import bm25_weight
     from threadpoolctl import threadpool_limits
 
     from musicrec.threads import active_thread_count
 
-    weighted = bm25_weight(interactions.matrix.astype(np.float32), K1=BM25_K1, B=BM25_B)
+    weighted = bm25(interactions)
 
     def step(iteration: int, elapsed: float, loss: float) -> None:
         progress.count("ALS iterations", iteration + 1, iterations)
