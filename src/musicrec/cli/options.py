@@ -3,6 +3,7 @@ error, and small parsers. Declared once; commands take them through :func:`model
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
@@ -201,9 +202,8 @@ class Reporter:
             )
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(TextColumn("  downloading"), BarColumn(), DownloadColumn(),
-                            TransferSpeedColumn(), console=self.console, transient=True)
-            self._bar.start()
+            self._start(Bar(TextColumn("  downloading"), BarColumn(), DownloadColumn(),
+                            TransferSpeedColumn(), console=self.console, transient=True))
             self._task = self._bar.add_task("download", total=total)
         self._bar.update(self._task, completed=done, total=total)
 
@@ -228,19 +228,28 @@ class Reporter:
                                 f"{speed:.1f}/s" if speed < 100 else f"{speed:,.0f}/s")
 
             self._close_bar()
-            self._bar = Bar(TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(),
+            self._start(Bar(TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(),
                             Rate(), TimeRemainingColumn(), console=self.console,
-                            transient=True)
-            self._bar.start()
+                            transient=True))
             self._task = self._bar.add_task(label, total=total)
             self._label = label
         self._bar.update(self._task, completed=done, total=total)
 
+    def _start(self, bar) -> None:
+        """Show ``bar``; it is ours to stop only once it has started, so a Ctrl-C or
+        SIGTERM that lands while it starts leaves nothing half-started to stop."""
+        try:
+            bar.start()
+        except BaseException:
+            with contextlib.suppress(Exception):  # rich keeps a stack of live displays
+                bar.stop()
+            raise
+        self._bar = bar
+
     def _close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-            self._label = None
+        bar, self._bar, self._label = self._bar, None, None  # never stopped twice
+        if bar is not None:
+            bar.stop()
 
     def progress(self) -> Progress:
         return Progress(step=self.step, count=self.count, transfer=self.transfer)

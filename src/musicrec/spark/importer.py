@@ -219,6 +219,9 @@ def spark_import(
     progress = progress or SILENT
     if name in DATASETS:
         raise InvalidArgumentError(f"'{name}' is a built-in dataset name; choose another --name")
+    from musicrec.workspace.datasets import model_dir
+
+    model_dir(name, cache_dir)  # a name that cannot name a dataset is refused first
     if on_duplicate not in ("first", "error"):
         raise InvalidArgumentError(f"--on-duplicate must be first or error (got '{on_duplicate}')")
     path = str(path)

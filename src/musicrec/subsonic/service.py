@@ -235,7 +235,7 @@ class SubsonicService:
         songs: dict[str, int] = {}
         albums: dict[str, set] = {}
         for shelf in self.shelves:
-            genres = shelf._columns["genres"]
+            genres = shelf.columns["genres"]
             for row, values in enumerate(genres):
                 for genre in list(values) if values is not None and not isinstance(
                         values, float) else []:
@@ -254,7 +254,7 @@ class SubsonicService:
 
         def year(entry) -> int:
             shelf, album = entry
-            years = [shelf._columns["year"][r] for r in album.rows]
+            years = [shelf.columns["year"][r] for r in album.rows]
             found = [int(y) for y in years if y is not None and y == y]
             return min(found) if found else 0
 
@@ -280,7 +280,7 @@ class SubsonicService:
             genre = call.required("genre").casefold()
             entries = [e for e in entries if any(
                 (g or "").casefold() == genre for r in e[1].rows
-                for g in (list(e[0]._columns["genres"][r] or [])))]
+                for g in (list(e[0].columns["genres"][r] or [])))]
         elif kind in ("frequent", "recent", "highest"):
             counts = self.store.play_counts(call.user)
             played = []
@@ -311,7 +311,7 @@ class SubsonicService:
         for shelf in self._folders(call):
             mask = None
             if genre or low is not None or high is not None:
-                cols = shelf._columns
+                cols = shelf.columns
                 mask = np.array([
                     (not genre or any((g or "").casefold() == genre for g in list(gs or [])))
                     and (low is None or (y is not None and y == y and y >= low))
@@ -338,7 +338,7 @@ class SubsonicService:
             if not folded:
                 songs += [(shelf, r) for r in range(min(want, len(shelf.song_ids)))]
                 continue
-            cols = shelf._columns
+            cols = shelf.columns
             found = [r for r, (title, artist_list) in enumerate(zip(
                 cols["name"], cols["artists"], strict=True))
                 if folded in str(title or "").casefold() or any(

@@ -72,7 +72,7 @@ class Shelf:
 
     # ------------------------------------------------------------ the index
     @cached_property
-    def _columns(self) -> dict[str, list]:
+    def columns(self) -> dict[str, list]:
         catalog = self.rec.catalog
         out = {name: catalog.column(name).tolist() for name in (
             "track_id", "name", "artists", "album", "year", "genres", "duration_ms", "tempo",
@@ -81,7 +81,7 @@ class Shelf:
 
     @cached_property
     def song_ids(self) -> list[str]:
-        return [opaque_id("tr", self.name, str(t)) for t in self._columns["track_id"]]
+        return [opaque_id("tr", self.name, str(t)) for t in self.columns["track_id"]]
 
     @cached_property
     def _song_rows(self) -> dict[str, int]:
@@ -92,7 +92,7 @@ class Shelf:
         albums: dict[str, Album] = {}
         artists: dict[str, Artist] = {}
         album_of: list[str] = []
-        cols = self._columns
+        cols = self.columns
         locations = cols["location"]
         order = sorted(range(len(locations)), key=lambda r: (str(locations[r] or ""), r))
         album_of = [""] * len(order)
@@ -124,7 +124,7 @@ class Shelf:
         return self._song_rows.get(song_id)
 
     def track_id(self, row: int) -> str:
-        return str(self._columns["track_id"][row])
+        return str(self.columns["track_id"][row])
 
     def row_of_track(self, track_id: str) -> int | None:
         return self.rec.catalog.index_of(track_id)
@@ -133,9 +133,9 @@ class Shelf:
     def file_of(self, row: int) -> Path | None:
         """The row's audio file, when it is a file of this library (inside one of its
         scanned folders, symbolic links resolved) and is there; None otherwise."""
-        if not self.roots or self._columns["source"][row] != AUDIO_SOURCE:
+        if not self.roots or self.columns["source"][row] != AUDIO_SOURCE:
             return None
-        location = _text(self._columns["location"][row])
+        location = _text(self.columns["location"][row])
         if not location:
             return None
         try:
@@ -158,7 +158,7 @@ class Shelf:
     # ------------------------------------------------------------ entries
     def child(self, row: int) -> dict:
         """The song's ``Child`` entry."""
-        cols = self._columns
+        cols = self.columns
         albums, _, album_of = self._grouped
         album = albums[album_of[row]]
         title = _text(cols["name"][row]) or "[Untitled]"
