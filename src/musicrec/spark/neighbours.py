@@ -59,6 +59,19 @@ def vectors_frame(spark, model, scratch: Path):
     return spark.read.parquet(str(target))
 
 
+def _arrow_matrix(column) -> np.ndarray:
+    """A list<float> Arrow column as an (n, d) float32 matrix, without a Python loop."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not len(column):
+        return np.zeros((0, 0), np.float32)
+    values = pc.list_flatten(column).to_numpy(zero_copy_only=False)
+    return values.astype(np.float32, copy=False).reshape(len(column), -1)
+
+
 def _matrix(column: pd.Series) -> np.ndarray:
     return np.vstack(column.to_numpy()).astype(np.float32) if len(column) else np.zeros(
         (0, 0), np.float32)
@@ -95,19 +108,36 @@ def _exact(batches, *, items, k: int):
 
 
 def _cells(batches, *, centroids, nprobe: int):
-    """Each vector's nearest cell (``cell``) and its ``nprobe`` nearest (``probes``)."""
+    """Each vector's nearest cell (``cell``) and its ``nprobe`` nearest (``probes``), on
+    Arrow batches (no per-row Python)."""
+    import pyarrow as pa
+
     c = centroids.value
     for batch in batches:
-        v = _matrix(batch["vector"])
-        order = np.argsort(-(v @ c.T), axis=1)[:, :nprobe]
-        batch["cell"] = order[:, 0].astype(np.int32)
-        batch["probes"] = list(order.astype(np.int32))
-        yield batch
+        v = _arrow_matrix(batch.column("vector"))
+        order = (np.argsort(-(v @ c.T), axis=1)[:, :nprobe].astype(np.int32) if len(v)
+                 else np.zeros((0, nprobe), np.int32))
+        offsets = pa.array(np.arange(0, order.size + 1, order.shape[1] or 1,
+                                     dtype=np.int32)[: len(order) + 1])
+        probes = pa.ListArray.from_arrays(offsets, pa.array(order.reshape(-1)))
+        yield pa.RecordBatch.from_arrays(
+            [batch.column("track_id"), batch.column("vector"), pa.array(order[:, 0]
+                                                                         if len(order) else
+                                                                         np.zeros(0, np.int32)),
+             probes], names=["track_id", "vector", "cell", "probes"])
 
 
-def _per_cell(items: pd.DataFrame, queries: pd.DataFrame, *, k: int) -> pd.DataFrame:
-    return _top(_matrix(queries["vector"]), queries["track_id"].tolist(),
-                _matrix(items["vector"]), items["track_id"].tolist(), k)
+def _per_cell(items, queries, *, k: int):
+    """One cell's queries scored against the cell's tracks (Arrow tables in and out)."""
+    import pyarrow as pa
+
+    found = _top(_arrow_matrix(queries.column("vector")),
+                 queries.column("track_id").to_pylist(),
+                 _arrow_matrix(items.column("vector")), items.column("track_id").to_pylist(),
+                 k)
+    return pa.table({"query": pa.array(found["query"].tolist(), pa.string()),
+                     "neighbour_id": pa.array(found["neighbour_id"].tolist(), pa.string()),
+                     "score": pa.array(found["score"].to_numpy(), pa.float32())})
 
 
 def _ranked(candidates, k: int):
@@ -144,14 +174,14 @@ def neighbour_candidates(spark, vectors, queries, *, k: int, mode: str, nlist: i
     centroids = _train_cells(trained, min(nlist, len(trained)), seed)
     broadcast = spark.sparkContext.broadcast(centroids)
     cell_schema = "track_id string, vector array<float>, cell int, probes array<int>"
-    filed = vectors.select("track_id", "vector").mapInPandas(
+    filed = vectors.select("track_id", "vector").mapInArrow(
         partial(_cells, centroids=broadcast, nprobe=1), cell_schema)
-    asked = queries.select("track_id", "vector").mapInPandas(
+    asked = queries.select("track_id", "vector").mapInArrow(
         partial(_cells, centroids=broadcast, nprobe=nprobe), cell_schema)
     sent = asked.select("track_id", "vector", F.explode("probes").alias("cell"))
     return (filed.select("track_id", "vector", "cell").groupBy("cell")
             .cogroup(sent.groupBy("cell"))
-            .applyInPandas(partial(_per_cell, k=k), _CANDIDATES))
+            .applyInArrow(partial(_per_cell, k=k), _CANDIDATES))
 
 
 def _train_cells(sample: np.ndarray, nlist: int, seed: int) -> np.ndarray:
