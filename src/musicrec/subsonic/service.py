@@ -96,26 +96,23 @@ class SubsonicService:
                 return [shelf]
         raise not_found("Music folder")
 
+    def _find(self, item_id: str, prefix: str, lookup, what: str):
+        """(shelf, item) of an id of the kind ``prefix`` names, by ``lookup(shelf, id)``."""
+        if item_id.startswith(prefix):
+            for shelf in self.shelves:
+                found = lookup(shelf, item_id)
+                if found is not None:
+                    return shelf, found
+        raise not_found(what)
+
     def song(self, song_id: str) -> tuple[Shelf, int]:
-        for shelf in self.shelves:
-            row = shelf.row_of(song_id) if song_id.startswith("tr") else None
-            if row is not None:
-                return shelf, row
-        raise not_found("Song")
+        return self._find(song_id, "tr", Shelf.row_of, "Song")
 
     def _album(self, album_id: str):
-        for shelf in self.shelves:
-            album = shelf.albums.get(album_id) if album_id.startswith("al") else None
-            if album is not None:
-                return shelf, album
-        raise not_found("Album")
+        return self._find(album_id, "al", lambda shelf, i: shelf.albums.get(i), "Album")
 
     def _artist(self, artist_id: str):
-        for shelf in self.shelves:
-            artist = shelf.artists.get(artist_id) if artist_id.startswith("ar") else None
-            if artist is not None:
-                return shelf, artist
-        raise not_found("Artist")
+        return self._find(artist_id, "ar", lambda shelf, i: shelf.artists.get(i), "Artist")
 
     def _shelf_named(self, name: str) -> Shelf | None:
         return next((s for s in self.shelves if s.name == name), None)
