@@ -125,8 +125,13 @@ def warm(model_path: Path, rng) -> dict:
     one = [RecommendRequest(seeds=(ids[i],)) for i in rng.choice(len(ids), ONE_SEED)]
     five = [RecommendRequest(seeds=tuple(ids[rng.choice(len(ids), 5)]), filters=filters)
             for _ in range(FIVE_SEEDS)]
+    five_free = [RecommendRequest(seeds=tuple(ids[rng.choice(len(ids), 5)]))
+                 for _ in range(FIVE_SEEDS)]
+    one_years = [RecommendRequest(seeds=(ids[i],), filters=filters)
+                 for i in rng.choice(len(ids), FIVE_SEEDS)]
     out: dict = {}
-    for label, requests in (("one seed", one), ("five seeds, years " + YEARS, five)):
+    for label, requests in (("one seed", one), ("five seeds, years " + YEARS, five),
+                            ("five seeds", five_free), ("one seed, years " + YEARS, one_years)):
         times: dict[str, list[float]] = {name: [] for name in recs}
         inside: dict[str, list[float]] = {name: [] for name in recs}  # the index's share
         found: dict[str, list[list[str]]] = {name: [] for name in recs}

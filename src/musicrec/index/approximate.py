@@ -11,8 +11,11 @@ in ``allowed_bits`` (faiss filters while it searches, through an ``IDSelectorBit
 - A restriction (a filter, a genre) leaving few rows (at most ``EXACT_BELOW`` of them,
   or ``EXACT_SHARE`` of the catalog): an exact scan of just those rows, so a rare year
   or a tiny genre gets its true top k.
-- A wider one: the search itself skips the rows it refuses (and the excluded ones); if
-  it still finds fewer than k where k exist, the allowed rows are scanned exactly.
+- A wider one, up to half the catalog, asked for before: the allowed rows of the cells
+  nearest the query (:mod:`musicrec.index.cells`; inverted lists of the filter's rows,
+  made on its second request), when the backend keeps cells.
+- Otherwise the search itself skips the rows it refuses. Either way, if it finds fewer
+  than k where k exist, the allowed rows are scanned exactly.
 
 Ties go to the lower row, as in the exact backend.
 """
@@ -27,6 +30,7 @@ import numpy as np
 
 from musicrec.errors import ModelIntegrityError
 from musicrec.index.base import Allowed, Index, RowMask, as_mask, not_in, per_query
+from musicrec.index.cells import Cells
 from musicrec.index.topk import top_k
 from musicrec.progress import Progress
 
@@ -109,6 +113,10 @@ def exact_scores(vectors: np.ndarray, queries: np.ndarray, rows: np.ndarray) -> 
 class ApproximateIndex(Index):
     """An index searched by candidates (see the module docstring)."""
 
+    #: Coarse cells for filtered searches (:mod:`musicrec.index.cells`); None: the
+    #: backend's own search with the filter's bitmap.
+    filter_cells: Cells | None = None
+
     @abstractmethod
     def _candidates(self, queries: np.ndarray, fetch: int,
                     allowed_bits: np.ndarray | None = None, widen: float = 1.0
@@ -118,6 +126,11 @@ class ApproximateIndex(Index):
         ``widen`` multiplies its effort (1 / the share of rows allowed, so a filtered
         search still meets enough allowed rows)."""
 
+    #: Effort multiplier for queries that are not indexed rows (several seeds averaged,
+    #: a track from elsewhere): they often lie away from every track, where a search
+    #: tuned for a track's own neighbourhood stops too soon.
+    free_query_widen: float = 1.0
+
     def search(
         self,
         queries: np.ndarray,
@@ -125,10 +138,25 @@ class ApproximateIndex(Index):
         allowed: Allowed | Sequence[Allowed] = None,
         exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        return self._search(queries, k, allowed, exclude, self.free_query_widen)
+
+    def search_rows(
+        self,
+        rows: Sequence[int],
+        k: int,
+        allowed: Allowed | Sequence[Allowed] = None,
+        exclude: Sequence[np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self._search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude,
+                            1.0)
+
+    def _search(self, queries, k: int, allowed, exclude, effort: float
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """``search`` with the unrestricted searches' effort multiplied by ``effort``."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         m, n = queries.shape[0], self.vectors.shape[0]
         if m == 1 and allowed is None:  # the commonest search, without the bookkeeping
-            return self._unrestricted(queries, k, _excluded(exclude, 0))
+            return self._unrestricted(queries, k, _excluded(exclude, 0), effort)
         restrictions = per_query(allowed, m)
         rows = np.full((m, k), -1, dtype=np.int64)
         scores = np.full((m, k), -np.inf, dtype=np.float32)
@@ -146,10 +174,14 @@ class ApproximateIndex(Index):
             # search fetches as many more and drops them
             dropped = excluded[mask[excluded]] if excluded is not None else None
             available = given.count - (0 if dropped is None else len(dropped))
-            if available > small:  # search among the allowed rows only, looking wider
-                found_scores, found_rows = self._candidates(
-                    queries[i: i + 1], k + (0 if dropped is None else len(dropped)),
-                    given.bits, widen=min(MAX_WIDEN, WIDEN * n / given.count))
+            if available > small:  # search among the allowed rows only
+                fetch = k + (0 if dropped is None else len(dropped))
+                found = (None if self.filter_cells is None else
+                         self.filter_cells.search(queries[i: i + 1], fetch, given))
+                if found is None:  # the index's own search, skipping refused rows
+                    found = self._candidates(queries[i: i + 1], fetch, given.bits,
+                                             widen=min(MAX_WIDEN, WIDEN * n / given.count))
+                found_scores, found_rows = found
                 r, sc = found_rows[0], found_scores[0]
                 keep = r >= 0
                 if dropped is not None and len(dropped):
@@ -164,7 +196,8 @@ class ApproximateIndex(Index):
         if free:  # unrestricted: fetch enough that the excluded ones can be dropped
             extra = max((len(_excluded(exclude, i)) if _excluded(exclude, i) is not None
                          else 0) for i in free)
-            found_scores, found_rows = self._candidates(queries[free], min(n, k + extra))
+            found_scores, found_rows = self._candidates(queries[free], min(n, k + extra),
+                                                        widen=effort)
             for j, i in enumerate(free):
                 r, sc = found_rows[j], found_scores[j]
                 keep = r >= 0
@@ -174,12 +207,12 @@ class ApproximateIndex(Index):
                 self._put(rows, scores, i, r[keep], sc[keep], k)
         return rows, scores
 
-    def _unrestricted(self, query: np.ndarray, k: int, excluded: np.ndarray | None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def _unrestricted(self, query: np.ndarray, k: int, excluded: np.ndarray | None,
+                      effort: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """One query with no restriction: ``k`` plus the excluded rows fetched, the
         excluded ones dropped (as the general path does)."""
         fetch = min(self.vectors.shape[0], k + (0 if excluded is None else len(excluded)))
-        found_scores, found_rows = self._candidates(query, fetch)
+        found_scores, found_rows = self._candidates(query, fetch, widen=effort)
         r, sc = found_rows[0], found_scores[0]
         keep = r >= 0
         if excluded is not None:

@@ -35,7 +35,7 @@ class RowMask:
     Recommender keeps the masks of recent filters, so a repeated filter costs nothing).
     """
 
-    __slots__ = ("mask", "_count", "_bits")
+    __slots__ = ("mask", "_count", "_bits", "__weakref__")
 
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = np.asarray(mask, dtype=bool)

@@ -52,9 +52,11 @@ def seed_profile(raw: np.ndarray, weights: np.ndarray, features: list[str]) -> n
         out = np.where(present, raw, 0.0).T @ weights / w.sum(0)
     for j, feature in enumerate(features):
         if feature in _CATEGORICAL and present[:, j].any():
-            column, ok = raw[:, j], present[:, j]
-            values, inverse = np.unique(column[ok], return_inverse=True)
-            out[j] = values[np.argmax(np.bincount(inverse, weights=weights[ok]))]
+            ok = present[:, j]  # the value with the most weight; ties: the lowest value
+            tally: dict[float, float] = {}
+            for value, weight in zip(raw[ok, j].tolist(), weights[ok].tolist(), strict=True):
+                tally[value] = tally.get(value, 0.0) + weight
+            out[j] = max(sorted(tally), key=tally.__getitem__)
     return out
 
 

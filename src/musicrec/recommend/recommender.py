@@ -32,6 +32,7 @@ from musicrec.recommend.seeds import (
     Seed,
     as_seed,
     is_track_id,
+    resolve_ids,
     resolve_seed,
     spotify_track_id,
 )
@@ -173,6 +174,15 @@ class Recommender:
                 raise
         self.add_extra(pd.DataFrame([self.lookup(track_id)]))
         return self._resolve_extra(seed, track_id, query)
+
+    def _resolve_all(self, seeds) -> list[ResolvedSeed]:
+        """:meth:`resolve` of several seeds: the catalog ids among them together."""
+        if not seeds:
+            return []
+        seeds = [as_seed(s) for s in seeds]
+        found = resolve_ids(self.catalog, seeds)
+        return [f if f is not None else self.resolve(s)
+                for f, s in zip(found, seeds, strict=True)]
 
     def _resolve_extra(self, seed: Seed, track_id: str | None, query: str):
         from musicrec.data.text import fold
@@ -550,8 +560,7 @@ class Recommender:
         return found
 
     def _prepare(self, request: RecommendRequest, allowed_mask, masks) -> _Query:
-        pos = [self.resolve(s) for s in request.seeds]
-        neg = [self.resolve(s) for s in request.negatives]
+        pos, neg = self._resolve_all(request.seeds), self._resolve_all(request.negatives)
         both = {r.track_id for r in pos} & {r.track_id for r in neg}
         if both:
             raise InvalidArgumentError(
@@ -572,7 +581,8 @@ class Recommender:
             query = query - NEGATIVE_STRENGTH * away
         norm = np.linalg.norm(query)
         query = (query / norm if norm > 0 else query).astype(np.float32)
-        raw = np.stack([r.raw if r.external else self._raw(r.row) for r in pos])
+        raw = (self._raw([r.row for r in pos]) if not any(r.external for r in pos) else
+               np.stack([r.raw if r.external else self._raw(r.row) for r in pos]))
         profile = seed_profile(raw, pos_w, self.space.features_)
         return _Query(request, pos, neg, query, profile, None, allowed, exclude)
 

@@ -126,6 +126,20 @@ class ResolvedSeed:
         return text
 
 
+def resolve_ids(catalog: Catalog, seeds: list[Seed]) -> list[ResolvedSeed | None]:
+    """The seeds given as catalog track ids, resolved together (their labels read in
+    one pass over the columns, not one per seed); None for every other seed, which
+    :func:`resolve_seed` resolves as usual."""
+    rows = [None if spotify_track_id(s.query.strip()) is not None
+            else catalog.index_of(s.query.strip()) for s in seeds]
+    found = [i for i, row in enumerate(rows) if row is not None]
+    labels = catalog.labels([rows[i] for i in found]) if found else []
+    out: list[ResolvedSeed | None] = [None] * len(seeds)
+    for i, label in zip(found, labels, strict=True):
+        out[i] = ResolvedSeed(seeds[i], rows[i], seeds[i].query.strip(), label, "id")
+    return out
+
+
 def resolve_seed(catalog: Catalog, seed: Seed) -> ResolvedSeed:
     """Find the catalog track a seed names; UnknownTrackError when none fits."""
     query = seed.query.strip()
