@@ -119,17 +119,15 @@ class ApproximateIndex(Index):
 
     @abstractmethod
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (m, fetch), exact scores best first; row -1 pads.
         ``allowed_bits`` (np.packbits of a row mask, little-endian) limits the search;
         ``widen`` multiplies its effort (1 / the share of rows allowed, so a filtered
-        search still meets enough allowed rows)."""
-
-    #: Effort multiplier for queries that are not indexed rows (several seeds averaged,
-    #: a track from elsewhere): they often lie away from every track, where a search
-    #: tuned for a track's own neighbourhood stops too soon.
-    free_query_widen: float = 1.0
+        search still meets enough allowed rows). ``free``: the queries are not indexed
+        rows (several seeds averaged, a track from elsewhere); they often lie away from
+        every track, where a search tuned for a track's own neighbourhood stops too
+        soon, and a backend may search them harder."""
 
     def search(
         self,
@@ -138,7 +136,7 @@ class ApproximateIndex(Index):
         allowed: Allowed | Sequence[Allowed] = None,
         exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self._search(queries, k, allowed, exclude, self.free_query_widen)
+        return self._search(queries, k, allowed, exclude, free_queries=True)
 
     def search_rows(
         self,
@@ -148,15 +146,15 @@ class ApproximateIndex(Index):
         exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         return self._search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude,
-                            1.0)
+                            free_queries=False)
 
-    def _search(self, queries, k: int, allowed, exclude, effort: float
+    def _search(self, queries, k: int, allowed, exclude, *, free_queries: bool
                 ) -> tuple[np.ndarray, np.ndarray]:
-        """``search`` with the unrestricted searches' effort multiplied by ``effort``."""
+        """``search``; ``free_queries``: they are not indexed rows (see _candidates)."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         m, n = queries.shape[0], self.vectors.shape[0]
         if m == 1 and allowed is None:  # the commonest search, without the bookkeeping
-            return self._unrestricted(queries, k, _excluded(exclude, 0), effort)
+            return self._unrestricted(queries, k, _excluded(exclude, 0), free_queries)
         restrictions = per_query(allowed, m)
         rows = np.full((m, k), -1, dtype=np.int64)
         scores = np.full((m, k), -np.inf, dtype=np.float32)
@@ -180,7 +178,8 @@ class ApproximateIndex(Index):
                          self.filter_cells.search(queries[i: i + 1], fetch, given))
                 if found is None:  # the index's own search, skipping refused rows
                     found = self._candidates(queries[i: i + 1], fetch, given.bits,
-                                             widen=min(MAX_WIDEN, WIDEN * n / given.count))
+                                             widen=min(MAX_WIDEN, WIDEN * n / given.count),
+                                             free=free_queries)
                 found_scores, found_rows = found
                 r, sc = found_rows[0], found_scores[0]
                 keep = r >= 0
@@ -197,7 +196,7 @@ class ApproximateIndex(Index):
             extra = max((len(_excluded(exclude, i)) if _excluded(exclude, i) is not None
                          else 0) for i in free)
             found_scores, found_rows = self._candidates(queries[free], min(n, k + extra),
-                                                        widen=effort)
+                                                        free=free_queries)
             for j, i in enumerate(free):
                 r, sc = found_rows[j], found_scores[j]
                 keep = r >= 0
@@ -208,11 +207,11 @@ class ApproximateIndex(Index):
         return rows, scores
 
     def _unrestricted(self, query: np.ndarray, k: int, excluded: np.ndarray | None,
-                      effort: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                      free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """One query with no restriction: ``k`` plus the excluded rows fetched, the
         excluded ones dropped (as the general path does)."""
         fetch = min(self.vectors.shape[0], k + (0 if excluded is None else len(excluded)))
-        found_scores, found_rows = self._candidates(query, fetch, widen=effort)
+        found_scores, found_rows = self._candidates(query, fetch, free=free)
         r, sc = found_rows[0], found_scores[0]
         keep = r >= 0
         if excluded is not None:

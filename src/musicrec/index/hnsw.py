@@ -36,16 +36,15 @@ NEIGHBOURS, BUILD_EFFORT = 16, 100
 #: (40: recall@10 0.9997 through the Recommender at a million tracks, 300 one-track
 #: queries; 64 gave 1.0 for a slower walk).
 SEARCH_EFFORT = 40
-#: A query that is not a track's own vector walks FREE_QUERY_WIDEN times as wide (five
-#: seeds averaged, at a million tracks: recall@10 0.836 at effort 40, 0.984 at 200).
-FREE_QUERY_WIDEN = 5.0
+#: The least effort for a query that is not a track's own vector (five seeds averaged,
+#: at a million tracks: recall@10 0.836 at effort 40, 0.950 at 100, 0.984 at 200).
+FREE_QUERY_EFFORT = 200
 
 
 class HnswIndex(ApproximateIndex):
     """HNSW (faiss) over float32 unit vectors; see the module docstring."""
 
     name = "hnsw"
-    free_query_widen = FREE_QUERY_WIDEN
 
     def __init__(self, vectors: np.ndarray, graph, cells: Cells | None = None) -> None:
         self.vectors = np.asarray(vectors)
@@ -63,11 +62,11 @@ class HnswIndex(ApproximateIndex):
         return cls(vectors, graph, cells)
 
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         import faiss  # (its thread count was set when the index was built or loaded)
 
-        effort = int(max(SEARCH_EFFORT, fetch) * widen)
+        effort = int(max(FREE_QUERY_EFFORT if free else SEARCH_EFFORT, fetch) * widen)
         if allowed_bits is None:  # the commonest search: its parameters made once
             params = self._plain.get(effort)
             if params is None:

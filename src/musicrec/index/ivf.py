@@ -74,8 +74,8 @@ class IvfIndex(ApproximateIndex):
         return cls(vectors, cells)
 
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         import faiss  # (its thread count was set when the index was built or loaded)
 
         wanted = min(len(self.vectors), fetch * RERANK)
