@@ -6,6 +6,9 @@ One Spark session for the module (starting the JVM takes a few seconds)."""
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -271,3 +274,129 @@ def test_mllib_als_continues_playlists_as_well_as_implicit(spark, data_dir):
     print(scores)
     assert scores["implicit"] > 0.02
     assert abs(scores["mllib"] / scores["implicit"] - 1) <= 0.10
+
+
+@pytest.fixture(scope="module")
+def listens_table(tmp_path_factory, model):
+    """The default catalog's playlists as a listening table (user, track_id, weight as
+    text), with the rows a real table has: a Spotify URI for an id, a pair given twice,
+    a row without a user, a track the catalog lacks, a weight that is not a number."""
+    from musicrec.data.labels import playlist_members
+
+    catalog = model.catalog
+    ids = catalog.column("track_id").astype(str)
+    members = playlist_members(catalog)
+    rows = [(user, ids[r], "1") for user, found in members.items() for r in found]
+    first_user, first_id = rows[0][0], rows[0][1]
+    rows += [(first_user, f"spotify:track:{rows[1][1]}", "2"),  # adds up with row 1
+             (None, first_id, "1"), ("someone", "0000000000000000000000", "1"),
+             (first_user, rows[2][1], "many")]
+    path = tmp_path_factory.mktemp("listens") / "listens.parquet"
+    pd.DataFrame(rows, columns=["user_id", "track_uri", "plays"]).to_parquet(path)
+    return path, members, catalog
+
+
+def test_a_listening_table_stays_on_spark_counted_and_weighted_as_implicit(
+        spark, listens_table):
+    """Rows counted as import-listens counts them; (user, track) pairs summed; BM25 on
+    Spark gives implicit's weights; the validation split holds out whole users."""
+    from musicrec.data.interactions import UserItems
+    from musicrec.model.kinds.als import bm25
+    from musicrec.spark.listens import bm25_pairs, read_listens_table
+
+    path, members, catalog = listens_table
+    ids = catalog.column("track_id").astype(str).tolist()
+    listens = read_listens_table(spark, str(path), ids)
+    assert (listens.counts["missing"], listens.counts["unknown"],
+            listens.counts["bad_weight"]) == (1, 1, 1)
+    single = UserItems.from_groups(members, len(catalog))
+    assert (listens.n_users, listens.n_pairs) == (single.n_users, single.n_pairs)
+    weighted = bm25_pairs(listens.pairs).toPandas()
+    ours = np.bincount(weighted["item"], weights=weighted["weight"], minlength=len(ids))
+    # the same pairs on the driver: row 1's pair weighs 1 + 2, the "many" pair 1 + 1
+    matrix = single.matrix.tolil()
+    first = list(members)[0]
+    matrix[0, members[first][1]] = 3.0
+    matrix[0, members[first][2]] = 2.0
+    theirs = np.asarray(bm25(UserItems(matrix.tocsr(), single.users)).sum(axis=0)).ravel()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+    train, seeds, hidden = listens.validation_split(0.2, 10)
+    assert seeds and len(seeds) == len(hidden)
+    assert all(not set(s) & set(h) and len(s) + len(h) >= 10
+               for s, h in zip(seeds, hidden, strict=True))
+    assert train.n_users == listens.n_users - len(seeds)
+
+
+def test_spark_build_learns_als_from_a_listening_table(spark, cache, listens_table,
+                                                       capsys):
+    """``spark build --model als --listens-table``: factors for the table's tracks, the
+    counts said, and a model recommend loads; a table without a track id column is
+    refused with its name."""
+    path, members, catalog = listens_table
+    code = run(["spark", "build", "--dataset", "spotify_songs", "--model", "als",
+                "--listens-table", str(path), "--master", "local[2]",
+                "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "1 of tracks the catalog does not hold" in err, err
+    assert "Learning ALS factors on Spark MLlib" in err
+    from musicrec import Recommender, load_model
+
+    built = load_model(cache / "models" / "spotify_songs-als")
+    block = built.space.collab_
+    assert block.details["on_spark"] and block.details["unknown"] == 1
+    seed = str(catalog.column("track_id")[next(iter(members.values()))[0]])
+    result = Recommender(built).recommend([seed], k=5)
+    assert len(result.results) == 5
+    bad = path.parent / "no-ids.parquet"
+    pd.DataFrame({"user": ["a"], "title": ["x"]}).to_parquet(bad)
+    code = run(["spark", "build", "--dataset", "spotify_songs", "--model", "als",
+                "--listens-table", str(bad), "--master", "local[2]",
+                "--cache-dir", str(cache)])
+    err = capsys.readouterr().err
+    assert code != 0 and "no-ids.parquet" in err and "track id" in err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def spark_built(tmp_path_factory, model, data_dir):
+    """A cache holding the default model and a Spark-built 'original' model of the
+    default catalog (made by a real ``musicrec spark build``), and its environment."""
+    import os
+
+    cache = tmp_path_factory.mktemp("spark-built") / "cache"
+    shutil.copytree(model.path, cache / "models" / "spotify_songs")
+    env = {**os.environ, "MUSICREC_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    first = subprocess.run([sys.executable, "-m", "musicrec", *_SPARK_BUILD,
+                            "--cache-dir", str(cache)], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    return cache, env
+
+
+_SPARK_BUILD = ["spark", "build", "--dataset", "spotify_songs", "--model", "original",
+                "--master", "local[2]"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_spark_build_stopped_while_spark_embeds_changes_nothing(spark_built, tmp_path, sig):
+    """Ctrl-C at a terminal (to the whole process group, the JVM included) or SIGTERM
+    while executors embed: exit 130 / 143, one line, the previous model as it was and no
+    staging folder or partial vectors left. Sent when the process says it embeds."""
+    import json
+
+    from tests.test_interrupts import _interrupt, _stopped_cleanly
+
+    cache = tmp_path / "cache"
+    shutil.copytree(spark_built[0], cache)
+    env = {**spark_built[1], "MUSICREC_CACHE_DIR": str(cache)}
+    target = cache / "models" / "spotify_songs-original"
+    before = json.loads((target / "manifest.json").read_text())
+    vectors = sorted(p.name for p in (cache / "vectors" / target.name).iterdir())
+    code, err = _interrupt(_SPARK_BUILD, "Embedding on Spark", env, sig=sig,
+                           group=sig == signal.SIGINT)
+    _stopped_cleanly(code, err, sig)
+    assert json.loads((target / "manifest.json").read_text()) == before
+    assert sorted(p.name for p in (cache / "vectors" / target.name).iterdir()) == vectors
+    # no staging folder; Hadoop's checksum files beside the kept vectors are not one
+    assert not [p for p in cache.rglob(".*") if not p.name.endswith(".crc")]

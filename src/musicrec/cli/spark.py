@@ -73,6 +73,13 @@ def build(
     listens: Annotated[str | None, typer.Option(
         "--listens", help="Imported listening data the hybrid, als and lightfm models "
         "learn from.", show_default=False)] = None,
+    listens_table: Annotated[str | None, typer.Option(
+        "--listens-table", help="A Parquet (or CSV) table of user, track id and weight, at "
+        "any path Spark reads, that the hybrid and als models learn from on Spark (it never "
+        "passes through this machine).", show_default=False)] = None,
+    listens_map: Annotated[list[str] | None, typer.Option(
+        "--listens-map", help="FIELD=COLUMN for --listens-table (user, track_id, weight), "
+        "where its columns are not named as usual.", show_default=False)] = None,
     index: IndexChoice = None,
     master: Master = None,
     partitions: Annotated[int | None, typer.Option(
@@ -84,10 +91,13 @@ def build(
     """Build a dataset's model with its vectors made on Spark (also kept as Parquet)."""
     from musicrec.spark.build import spark_build, vectors_dir
 
+    columns = parse_pairs(listens_map, "--listens-map")
     with Reporter() as reporter:
-        built = spark_build(where.dataset, kind=where.kind, listens=listens, index=index,
-                            master=master, partitions=partitions, data_dir=where.data_dir,
-                            cache_dir=where.cache_dir, progress=reporter.progress())
+        built = spark_build(where.dataset, kind=where.kind, listens=listens,
+                            listens_table=listens_table, listens_columns=columns,
+                            index=index, master=master, partitions=partitions,
+                            data_dir=where.data_dir, cache_dir=where.cache_dir,
+                            progress=reporter.progress())
     stderr().print(plain(
         f"Built model '{where.dataset}' ({built.kind}) on Spark: {len(built.catalog):,} "
         f"tracks at {built.path}; vectors as Parquet at "

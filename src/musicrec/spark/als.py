@@ -26,21 +26,29 @@ def mllib_als(weighted, progress: Progress, *, factors: int, regularization: flo
     Spark MLlib's ALS (implicit preferences); ``regularization`` is implicit's and is
     not used (MLlib's own scale: :data:`REG_PARAM`)."""
     import pandas as pd
-    from pyspark.ml.recommendation import ALS
 
     from musicrec.spark.session import spark_session
 
     spark = spark or spark_session()
     coo = weighted.tocoo()
-    pairs = pd.DataFrame({"user": coo.row.astype(np.int32), "item": coo.col.astype(np.int32),
+    pairs = pd.DataFrame({"uid": coo.row.astype(np.int32), "item": coo.col.astype(np.int32),
                           "weight": coo.data.astype(np.float32)})
     progress.say(f"Learning ALS factors on Spark MLlib ({len(pairs):,} pairs)")
-    frame = spark.createDataFrame(pairs)
+    return mllib_item_factors(spark.createDataFrame(pairs), weighted.shape[1],
+                              factors=factors, iterations=iterations, seed=seed)
+
+
+def mllib_item_factors(pairs, n_items: int, *, factors: int, iterations: int,
+                       seed: int = 0) -> np.ndarray:
+    """Item factors (n_items, factors) from a Spark DataFrame of weighted pairs (``uid``,
+    ``item``, ``weight``) by MLlib's implicit ALS; items without pairs get zero rows."""
+    from pyspark.ml.recommendation import ALS
+
     model = ALS(rank=factors, maxIter=iterations, regParam=REG_PARAM, alpha=ALPHA,
-                implicitPrefs=True, userCol="user", itemCol="item", ratingCol="weight",
-                seed=seed, nonnegative=False, coldStartStrategy="drop").fit(frame)
+                implicitPrefs=True, userCol="uid", itemCol="item", ratingCol="weight",
+                seed=seed, nonnegative=False, coldStartStrategy="drop").fit(pairs)
     found = model.itemFactors.toPandas()
-    out = np.zeros((weighted.shape[1], factors), dtype=np.float32)
+    out = np.zeros((n_items, factors), dtype=np.float32)
     if len(found):
         out[found["id"].to_numpy()] = np.vstack(found["features"].to_numpy())
     return out

@@ -13,6 +13,7 @@ other tracks. The vectors are written as Parquet (``track_id``, ``vector``) unde
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from functools import partial
@@ -79,6 +80,8 @@ def spark_build(
     *,
     kind: str | None = None,
     listens: str | None = None,
+    listens_table: str | None = None,
+    listens_columns: dict[str, str] | None = None,
     index: str | None = None,
     master: str | None = None,
     partitions: int | None = None,
@@ -87,7 +90,11 @@ def spark_build(
     progress: Progress | None = None,
 ):
     """Build ``dataset``'s model of ``kind`` with its vectors made on Spark; returns the
-    model (the same as ``musicrec build`` makes, its vectors also as Parquet)."""
+    model (the same as ``musicrec build`` makes, its vectors also as Parquet). A
+    collaborative kind learns from ``listens`` (imported listening data, assembled on
+    the driver) or ``listens_table`` (a table of user, track id, weight that stays on
+    Spark, its columns found as ``import-listens`` finds them or given by
+    ``listens_columns``; :mod:`musicrec.spark.listens`)."""
     from pyspark.sql import functions as F
 
     from musicrec.data.imported import find_imported
@@ -125,18 +132,33 @@ def spark_build(
             (grouped.mapInPandas(partial(_embed, space=broadcast, source=dataset),
                                  "track_id string, vector array<float>")
              .write.parquet(str(scratch / VECTORS)))
-        finally:
-            broadcast.unpersist()
+        finally:  # (after Ctrl-C the gateway may be gone: the interrupt is what counts)
+            with contextlib.suppress(Exception):
+                broadcast.unpersist()
         read_vectors(scratch / VECTORS, catalog, out)
 
     from musicrec.model.kinds.als import als_solver
     from musicrec.spark.als import mllib_als
 
+    interactions_from = None
+    if listens_table is not None:
+        if listens is not None:
+            from musicrec.errors import InvalidArgumentError
+
+            raise InvalidArgumentError("give --listens or --listens-table, not both")
+        from musicrec.spark.listens import read_listens_table
+
+        def interactions_from(catalog: Catalog):
+            ids = catalog.column("track_id").astype(str).tolist()
+            return read_listens_table(spark, listens_table, ids, columns=listens_columns,
+                                      progress=progress)
+
     try:
         with als_solver(partial(mllib_als, spark=spark)):  # collaborative kinds: MLlib
             model = build_dataset_model(dataset, data_dir=data_dir, cache_dir=cache_dir,
                                         kind=kind, listens=listens, index=index,
-                                        embed=embed, progress=progress)
+                                        embed=embed, interactions_from=interactions_from,
+                                        progress=progress)
         keep = vectors_dir(cache_dir, target.name)
         keep.parent.mkdir(parents=True, exist_ok=True)
         replace_directory(scratch / VECTORS, keep)

@@ -3,6 +3,7 @@ usual ``SPARK_*`` settings; in local mode on loopback, without the web UI."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from typing import Any
@@ -46,4 +47,11 @@ def spark_session(master: str | None = None, app_name: str = "musicrec",
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    logging.getLogger().addFilter(_interrupt_noise)  # (once: a filter is added once)
     return session
+
+
+def _interrupt_noise(record: logging.LogRecord) -> bool:
+    """False for py4j's log of the interrupt that stops a command (a traceback on the
+    root logger): the command says it stopped, in one line."""
+    return not str(record.msg).startswith("KeyboardInterrupt while sending command")

@@ -37,12 +37,14 @@ def build_dataset_model(
     listens: str | None = None,
     index: str | None = None,
     embed: Callable | None = None,
+    interactions_from: Callable | None = None,
     progress: Progress | None = None,
 ) -> Model:
     """Build the model of a registered or imported dataset into the cache; a
     collaborative kind learns from the imported listening data ``listens`` (default: the
-    dataset's own playlists). ``embed`` makes the vectors elsewhere (see
-    :func:`~musicrec.model.build.build_model`)."""
+    dataset's own playlists), or from ``interactions_from(catalog)`` (listening data
+    kept elsewhere: :mod:`musicrec.spark.listens`). ``embed`` makes the vectors
+    elsewhere (see :func:`~musicrec.model.build.build_model`)."""
     progress = progress or SILENT
     kind = kind or default_kind(dataset, cache_dir)
     target = model_dir(dataset, cache_dir, kind)
@@ -51,12 +53,13 @@ def build_dataset_model(
     result = read_dataset(dataset, data_dir, cache_dir, progress)
     catalog = Catalog.from_import(result)
     interactions = None
-    if listens is not None:
+    if listens is not None or interactions_from is not None:
         if not getattr(get_kind(kind), "collaborative", False):
             raise InvalidArgumentError(
                 f"the '{kind}' model does not learn from listening data; --listens is for "
                 "the hybrid, als and lightfm models (--model hybrid)")
-        interactions = listening_matrix(listens, catalog, dataset, cache_dir, progress)
+        interactions = (interactions_from(catalog) if interactions_from is not None else
+                        listening_matrix(listens, catalog, dataset, cache_dir, progress))
     progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
     return build_model(
         catalog, target, kind, features=features, weights=weights,

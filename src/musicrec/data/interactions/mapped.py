@@ -35,8 +35,8 @@ ALIASES = {  # usual names, in any case; "Track Name", "Artist Name(s)", "Track 
                "artist name", "creator", "performer"),
     "weight": ("weight", "plays", "playcount", "play_count", "count", "listens"),
     "time": ("time", "timestamp", "listened_at", "played_at", "ts", "date"),
-    "track_id": ("track_id", "spotify_id", "id", "uri", "spotify_uri", "track uri", "url",
-                 "recording_mbid"),
+    "track_id": ("track_id", "spotify_id", "id", "uri", "spotify_uri", "track_uri",
+                 "track uri", "url", "recording_mbid"),
 }
 
 

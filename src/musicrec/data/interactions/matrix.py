@@ -77,6 +77,19 @@ class UserItems:
         chosen = [position[u] for u in users]
         return UserItems(self.matrix[chosen], list(users), self.source, self.name)
 
+    def validation_split(self, share: float, min_tracks: int, seed: int = 0):
+        """(train, seeds, hidden): a seeded ``share`` of the users with at least
+        ``min_tracks`` tracks held out, each one's tracks split in seeded halves
+        (:func:`~musicrec.data.interactions.holdout.playlist_split`); None when no user
+        qualifies."""
+        from musicrec.data.interactions.holdout import playlist_split
+
+        split = playlist_split(self.groups(), share, min_tracks, seed)
+        if not split.test:
+            return None
+        return (self.subset(split.train), [split.seeds[p] for p in split.test],
+                [split.hidden[p] for p in split.test])
+
 
 def user_items(listens, catalog) -> UserItems:
     """The events of ``listens`` whose items matched ``catalog`` tracks, as a matrix

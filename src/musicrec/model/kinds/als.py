@@ -60,7 +60,12 @@ def fit_als(interactions: UserItems, progress: Progress, *, factors: int = FACTO
             regularization: float = REGULARIZATION, iterations: int = ITERATIONS,
             seed: int = 0) -> np.ndarray:
     """Item factors (n_tracks, factors) from BM25-weighted interactions; tracks without
-    interactions get zero rows."""
+    interactions get zero rows. Interactions that learn their own factors (listening
+    data kept on Spark, :class:`musicrec.spark.listens.SparkListens`) do."""
+    learn = getattr(interactions, "learn_factors", None)
+    if learn is not None:
+        return learn(progress, factors=factors, regularization=regularization,
+                     iterations=iterations, seed=seed)
     solver = _SOLVER.get()
     if solver is not None:
         item_factors = np.asarray(solver(bm25(interactions), progress, factors=factors,

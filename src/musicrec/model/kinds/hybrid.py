@@ -58,18 +58,14 @@ def choose_share(content: np.ndarray, catalog, interactions: UserItems, progress
     the tracks the training part knows (warm) and among the others (cold), each ranked
     within its own kind, so that knowing which tracks are new cannot steer the choice.
     """
-    from musicrec.data.interactions.holdout import playlist_split
-
-    split = playlist_split(interactions.groups(), VALIDATION_SHARE, MIN_TRACKS, seed)
-    if not split.test:
+    split = interactions.validation_split(VALIDATION_SHARE, MIN_TRACKS, seed)
+    if split is None:
         progress.say("Too few playlists or listeners to choose the factor share: using 0.5")
         return 0.5, {}
-    train = interactions.subset(split.train)
-    progress.say(f"Choosing the share of the ALS factors on {len(split.test)} held-out "
+    train, seeds, hidden = split
+    progress.say(f"Choosing the share of the ALS factors on {len(seeds)} held-out "
                  "playlists or listeners")
     factors = fit_als(train, progress, seed=seed)
-    seeds = [split.seeds[p] for p in split.test]
-    hidden = [split.hidden[p] for p in split.test]
     warm = np.linalg.norm(factors, axis=1) > 0
     ids = catalog.column("track_id").astype(str).tolist()
     table: dict[str, dict[str, float]] = {}

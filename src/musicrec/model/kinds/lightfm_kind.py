@@ -59,6 +59,12 @@ class LightfmKind(ModelKind):
     def fit(self, catalog, *, features=None, weights=None, labels=None, fit_rows=None,
             transfer=None, interactions=None, progress):
         data = training_interactions(catalog, labels, interactions, self.name)
+        if not hasattr(data, "matrix"):
+            from musicrec.errors import InvalidArgumentError
+
+            raise InvalidArgumentError(
+                "the 'lightfm' model learns on one machine: import the listening data "
+                "with 'musicrec import-listens', or use --model hybrid on Spark")
         load_lightfm()  # before minutes of style fitting: say at once when it is missing
         space = StyleKind().fit(catalog, features=features, weights=weights, labels=labels,
                                 fit_rows=fit_rows, transfer=transfer, progress=progress)
