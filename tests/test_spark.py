@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -359,19 +357,15 @@ def test_spark_build_learns_als_from_a_listening_table(spark, cache, listens_tab
 
 
 @pytest.fixture(scope="module")
-def spark_built(tmp_path_factory, model, data_dir):
+def spark_built(spark, tmp_path_factory, model, data_dir):
     """A cache holding the default model and a Spark-built 'original' model of the
-    default catalog (made by a real ``musicrec spark build``), and its environment."""
+    default catalog (``musicrec spark build`` in this process), and its environment."""
     import os
 
     cache = tmp_path_factory.mktemp("spark-built") / "cache"
     shutil.copytree(model.path, cache / "models" / "spotify_songs")
-    env = {**os.environ, "MUSICREC_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    first = subprocess.run([sys.executable, "-m", "musicrec", *_SPARK_BUILD,
-                            "--cache-dir", str(cache)], env=env,
-                           capture_output=True, text=True, timeout=600)
-    assert first.returncode == 0, first.stderr
-    return cache, env
+    assert run([*_SPARK_BUILD, "--cache-dir", str(cache)]) == 0
+    return cache, {**os.environ, "MUSICREC_DATA_DIR": str(data_dir), "COLUMNS": "200"}
 
 
 _SPARK_BUILD = ["spark", "build", "--dataset", "spotify_songs", "--model", "original",

@@ -159,11 +159,11 @@ class ApproximateIndex(Index):
         rows = np.full((m, k), -1, dtype=np.int64)
         scores = np.full((m, k), -np.inf, dtype=np.float32)
         small = min(EXACT_BELOW, max(EXACT_SHARE * n, k))
-        free = []
+        unrestricted = []
         for i, restriction in enumerate(restrictions):
             excluded = _excluded(exclude, i)
             if restriction is None:
-                free.append(i)
+                unrestricted.append(i)
                 continue
             given = restriction if isinstance(restriction, RowMask) else RowMask(
                 as_mask(restriction, n))
@@ -192,12 +192,12 @@ class ApproximateIndex(Index):
             if dropped is not None and len(dropped):
                 subset = np.setdiff1d(subset, dropped, assume_unique=True)
             self._scan(queries[i], subset, k, rows, scores, i)
-        if free:  # unrestricted: fetch enough that the excluded ones can be dropped
+        if unrestricted:  # fetch enough that the excluded ones can be dropped
             extra = max((len(_excluded(exclude, i)) if _excluded(exclude, i) is not None
-                         else 0) for i in free)
-            found_scores, found_rows = self._candidates(queries[free], min(n, k + extra),
-                                                        free=free_queries)
-            for j, i in enumerate(free):
+                         else 0) for i in unrestricted)
+            found_scores, found_rows = self._candidates(
+                queries[unrestricted], min(n, k + extra), free=free_queries)
+            for j, i in enumerate(unrestricted):
                 r, sc = found_rows[j], found_scores[j]
                 keep = r >= 0
                 excluded = _excluded(exclude, i)
