@@ -247,6 +247,7 @@ def test_style_vectorizer_in_a_pipeline_gives_the_models_vectors(spark, model, t
     assert np.abs(got - expected).max() < 1e-5
 
 
+@pytest.mark.slow  # (31 s; benchmarks/spark_als.py prints the same for als and hybrid)
 def test_mllib_als_continues_playlists_as_well_as_implicit(spark, data_dir):
     """The 'als' kind's factors from Spark MLlib against implicit's, on the same held-out
     playlists of the default catalog: R-precision within 10%."""
