@@ -135,8 +135,8 @@ def read_listens_table(spark, path: str, track_ids: list[str], *,
     mapping = column_map(list(frame.columns), dict(columns or {}), Path(path))
     if "track_id" not in mapping:
         raise DataFileError(Path(path), "needs a track id column on Spark (tracks are matched "
-                                        "by id there): give it with --map track_id=COLUMN",
-                            row=1)
+                                        "by id there): give it with --listens-map "
+                                        "track_id=COLUMN", row=1)
     user = F.trim(F.col(f"`{mapping['user']}`").cast("string"))
     track = F.regexp_replace(F.trim(F.col(f"`{mapping['track_id']}`").cast("string")),
                              _SPOTIFY_PREFIX, "")
