@@ -9,7 +9,8 @@ matched by id only (a Spotify URI or link is read as its id), which is what a ta
 this size carries. A row without a user or a track id is left out, a weight that is
 not a positive number is read as 1 (each counted, as ``import-listens`` counts them),
 and a track the catalog does not hold is counted and left out. Repeated (user, track)
-pairs add up.
+pairs add up. Users are numbered in sorted order, so a table always gives the same
+numbers and the same validation split.
 
 What the driver receives: counts, the held-out users of the validation split (at most
 ``VALIDATION_LIMIT``), and the item factors (one row per catalog track).
@@ -164,8 +165,10 @@ def read_listens_table(spark, path: str, track_ids: list[str], *,
     counts = {k: int(counted[k] or 0) for k in ("rows", "missing", "bad_weight", "unknown")}
     known = marked.where(~F.col("missing") & F.col("item").isNotNull())
     summed = known.groupBy("user", "item").agg(F.sum("weight").cast("float").alias("weight"))
-    numbered = summed.select("user").distinct().rdd.map(lambda r: r[0]).zipWithIndex().toDF(
-        ["user", "uid"])
+    # users numbered in sorted order (a distributed sort, then zipWithIndex): the same
+    # table gives the same numbers, so the same validation split, however it is split up
+    numbered = (summed.select("user").distinct().orderBy("user").rdd.map(lambda r: r[0])
+                .zipWithIndex().toDF(["user", "uid"]))
     pairs = summed.join(numbered, "user").select(F.col("uid").cast("int"), "item", "weight")
     listens = SparkListens(pairs, len(track_ids), f"the listening table {path}", counts=counts)
     if not listens.n_pairs:
