@@ -354,6 +354,7 @@ def test_spark_build_learns_als_from_a_listening_table(spark, cache, listens_tab
                 "--cache-dir", str(cache)])
     err = capsys.readouterr().err
     assert code != 0 and "no-ids.parquet" in err and "track id" in err
+    assert "--listens-map track_id=COLUMN" in err
     assert "Traceback" not in err
 
 

@@ -133,7 +133,8 @@ def read_listens_table(spark, path: str, track_ids: list[str], *,
     except AnalysisException as exc:
         raise DataFileError(Path(path), f"cannot be read by Spark ({exc.getMessage()[:200]})"
                             ) from None
-    mapping = column_map(list(frame.columns), dict(columns or {}), Path(path))
+    mapping = column_map(list(frame.columns), dict(columns or {}), Path(path),
+                         option="--listens-map")
     if "track_id" not in mapping:
         raise DataFileError(Path(path), "needs a track id column on Spark (tracks are matched "
                                         "by id there): give it with --listens-map "

@@ -40,11 +40,13 @@ ALIASES = {  # usual names, in any case; "Track Name", "Artist Name(s)", "Track 
 }
 
 
-def column_map(header: list[str], given: Mapping[str, str], path: Path) -> dict[str, str]:
-    """Field -> file column: the ones given, then by usual names (any case)."""
+def column_map(header: list[str], given: Mapping[str, str], path: Path,
+               option: str = "--map") -> dict[str, str]:
+    """Field -> file column: the ones given, then by usual names (any case). ``option``
+    is what the messages call the way to give them."""
     unknown = [f for f in given if f not in FIELDS]
     if unknown:
-        raise InvalidArgumentError(f"--map takes {', '.join(FIELDS)} (not "
+        raise InvalidArgumentError(f"{option} takes {', '.join(FIELDS)} (not "
                                    f"{', '.join(unknown)})")
     lower = {h.casefold(): h for h in header}
     out: dict[str, str] = {}
@@ -62,9 +64,9 @@ def column_map(header: list[str], given: Mapping[str, str], path: Path) -> dict[
             out[field] = found
     if "user" not in out or not ({"title", "track_id"} & set(out)):
         raise DataFileError(path, "needs a user column and a title or track id column; give "
-                                  "them with --map user=COLUMN --map title=COLUMN --map "
-                                  f"artist=COLUMN (its columns: {', '.join(header[:12])})",
-                            row=1)
+                                  f"them with {option} user=COLUMN {option} title=COLUMN "
+                                  f"{option} artist=COLUMN (its columns: "
+                                  f"{', '.join(header[:12])})", row=1)
     return out
 
 
