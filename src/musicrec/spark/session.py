@@ -52,6 +52,9 @@ def spark_session(master: str | None = None, app_name: str = "musicrec",
 
 
 def _interrupt_noise(record: logging.LogRecord) -> bool:
-    """False for py4j's log of the interrupt that stops a command (a traceback on the
-    root logger): the command says it stopped, in one line."""
-    return not str(record.msg).startswith("KeyboardInterrupt while sending command")
+    """False for py4j's logs of a call cut short (a traceback on the root logger): at
+    Ctrl-C the interrupt itself, or PySpark's job cancelling run inside it ("reentrant
+    call"); the command says it stopped, in one line, and a real failure of the call
+    still raises and is reported as an error."""
+    return not ("while sending command" in str(record.msg)
+                and f"{os.sep}py4j{os.sep}" in record.pathname)
