@@ -87,7 +87,7 @@ class HnswIndex(ApproximateIndex):
         faiss_module(1).write_index(self.graph, str(directory / FILE))
         cells = self.filter_cells.save(directory) if self.filter_cells is not None else []
         return {"files": [FILE, *cells], "neighbours": NEIGHBOURS,
-                "build_effort": BUILD_EFFORT, "cells": len(cells) > 0}
+                "build_effort": BUILD_EFFORT}
 
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> HnswIndex:

@@ -93,19 +93,21 @@ class SparkListens:
         from musicrec.spark.als import mllib_item_factors
 
         progress.say(f"Learning ALS factors on Spark MLlib ({self.n_pairs:,} pairs)")
-        return mllib_item_factors(bm25_pairs(self.pairs), self.n_tracks, factors=factors,
-                                  iterations=iterations, seed=seed)
+        return mllib_item_factors(bm25_pairs(self.pairs, self.n_users), self.n_tracks,
+                                  factors=factors, iterations=iterations, seed=seed)
 
 
-def bm25_pairs(pairs):
+def bm25_pairs(pairs, users: int | None = None):
     """The pairs' weights BM25-weighted as implicit's ``bm25_weight`` weighs a (users x
     tracks) matrix: ``w (K1 + 1) / (K1 norm + w) idf``, idf = log(users) - log1p(users
-    holding the track), norm = (1 - B) + B * the user's total / the mean total."""
+    holding the track), norm = (1 - B) + B * the user's total / the mean total. ``users``:
+    how many users the pairs hold, when already counted."""
     from pyspark.sql import functions as F
 
     from musicrec.model.kinds.als import BM25_B, BM25_K1
 
-    users = pairs.select("uid").distinct().count()
+    if users is None:
+        users = pairs.select("uid").distinct().count()
     held = pairs.groupBy("item").agg(F.count("*").alias("df"))
     totals = pairs.groupBy("uid").agg(F.sum("weight").alias("total"))
     mean_total = totals.agg(F.avg("total")).first()[0] or 1.0

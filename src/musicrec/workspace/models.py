@@ -56,8 +56,9 @@ def build_dataset_model(
     if listens is not None or interactions_from is not None:
         if not getattr(get_kind(kind), "collaborative", False):
             raise InvalidArgumentError(
-                f"the '{kind}' model does not learn from listening data; --listens is for "
-                "the hybrid, als and lightfm models (--model hybrid)")
+                f"the '{kind}' model does not learn from listening data; --listens (and "
+                "--listens-table on Spark) is for the hybrid, als and lightfm models "
+                "(--model hybrid)")
         interactions = (interactions_from(catalog) if interactions_from is not None else
                         listening_matrix(listens, catalog, dataset, cache_dir, progress))
     progress.say(f"Fitting features and writing the model ({len(result.tracks):,} tracks)")
