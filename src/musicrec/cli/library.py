@@ -47,6 +47,10 @@ def scan(
     min_seconds: Annotated[float | None, typer.Option(
         "--min-seconds", min=0.0, help="Leave out files shorter than this (intros, "
         "jingles; e.g. 60).", show_default=False)] = None,
+    tagger: Annotated[bool | None, typer.Option(
+        "--tagger/--no-tagger", help="Hear the songs with the pretrained tagger too (genre, "
+        "mood and vocal tags; default: when 'library tagger install' has been run).",
+        show_default=False)] = None,
     cache_dir: CacheDir = None,
 ) -> None:
     """Analyse audio files (unchanged ones come from the cache) and build the library."""
@@ -56,7 +60,7 @@ def scan(
         with Reporter() as reporter:
             model, report = scan_library(
                 folders, name=name, cache_dir=cache_dir, full=full, jobs=jobs,
-                max_minutes=max_minutes, min_seconds=min_seconds,
+                max_minutes=max_minutes, min_seconds=min_seconds, tagger=tagger,
                 progress=reporter.progress())
     except KeyboardInterrupt:
         say_notices([f"the library '{name}' and its model are as they were; the analyses "
@@ -137,3 +141,50 @@ def match(
     result = recommend_from_library(rec, tracks, k=k)
     say_notices(result.notices)
     _print_results(result, output)
+
+
+tagger_app = typer.Typer(help="The pretrained music tagger (musicnn, MSD model): genre, mood, "
+                         "era and vocal tags and a learned sound embedding for scanned songs.",
+                         no_args_is_help=True, rich_markup_mode=None)
+library_app.add_typer(tagger_app, name="tagger")
+
+
+@tagger_app.command("install")
+def tagger_install(
+    wheel: Annotated[Path | None, typer.Option(
+        "--wheel", help="A musicnn-0.1.0 wheel already downloaded (pip download "
+        "musicnn==0.1.0 --no-deps), for a machine without the package index.",
+        show_default=False)] = None,
+    cache_dir: CacheDir = None,
+) -> None:
+    """Fetch the tagger's weights once (the pinned musicnn 0.1.0 wheel through pip, 29 MB,
+    sha256-checked; nothing else is installed) and keep them in the cache."""
+    from musicrec.data.registry import default_cache_dir
+    from musicrec.features.audio.tagger.weights import install
+
+    with Reporter() as reporter:
+        manifest = install(cache_dir or default_cache_dir(), wheel=wheel,
+                           progress=reporter.progress())
+    stderr().print(plain(
+        f"Tagger installed: {manifest['model']} from {manifest['source']} "
+        f"({manifest['parameters']:,} weights; {manifest['licence']}). The next "
+        "'musicrec library scan' tags your songs."))
+
+
+@tagger_app.command("info")
+def tagger_info(cache_dir: CacheDir = None) -> None:
+    """Whether the tagger is installed, and the tags it can give."""
+    from musicrec.data.registry import default_cache_dir
+    from musicrec.features.audio.tagger.song import MAX_TAGS, TAG_NAMES, TAG_THRESHOLD
+    from musicrec.features.audio.tagger.weights import installed, tagger_files
+
+    cache = cache_dir or default_cache_dir()
+    manifest = installed(cache)
+    out = stderr()
+    if manifest is None:
+        out.print(plain("The tagger is not installed (musicrec library tagger install)."))
+    else:
+        out.print(plain(f"Installed: {manifest['model']} from {manifest['source']} at "
+                        f"{tagger_files(cache).weights}"))
+    out.print(plain(f"A song gets up to {MAX_TAGS} of these {len(TAG_NAMES)} tags, each with "
+                    f"probability at least {TAG_THRESHOLD:g}: {', '.join(TAG_NAMES)}"))

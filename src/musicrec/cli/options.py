@@ -341,7 +341,7 @@ def write_csv(frame) -> None:
     """CSV on stdout, list columns written as 'a; b'."""
     import sys
 
-    for column in ("artists", "genres"):
+    for column in ("artists", "genres", "tags"):
         if column in frame:
             frame[column] = frame[column].map(lambda v: "; ".join(v) if v is not None else "")
     frame.to_csv(sys.stdout, index=False)

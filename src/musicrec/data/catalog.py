@@ -71,6 +71,7 @@ class Catalog:
         *,
         ids_checked: bool = False,
         embeddings: np.ndarray | None = None,
+        tagger: np.ndarray | None = None,
     ) -> None:
         # a model's table was checked when it was built (and its file against the
         # manifest since): hashing a million ids again would cost a start 0.3-0.7 s
@@ -79,6 +80,8 @@ class Catalog:
             raise InvalidArgumentError(f"track id '{dup}' appears more than once in the catalog")
         tracks = tracks.copy(deep=False)  # columns added below stay ours; data is shared
         tracks.index = pd.RangeIndex(len(tracks))
+        if "tags" not in tracks.columns:  # a table from before the column existed
+            tracks["tags"] = pd.Series([None] * len(tracks), dtype=object)
         if "version_key" not in tracks.columns:
             tracks["version_key"] = pd.array(
                 [version_key(n, a) if isinstance(n, str) else None
@@ -107,12 +110,17 @@ class Catalog:
         #: (n, d) audio embeddings of a library scanned from files (None otherwise); read
         #: by the 'audio' model kind when it is built, not kept in the model
         self.embeddings = embeddings
+        if tagger is not None and len(tagger) != len(tracks):
+            raise InvalidArgumentError(f"{len(tagger)} tagger outputs for {len(tracks)} tracks")
+        #: (n, 50 + 200) the pretrained tagger's tag probabilities and embedding per song
+        #: of a scanned library (NaN rows: not tagged; None: no tagger); read at build
+        self.tagger = tagger
 
     @classmethod
     def from_import(cls, result: ImportResult) -> Catalog:
         """A catalog from an importer's result."""
         return cls(result.tracks, result.interactions, result.playlists,
-                   embeddings=result.embeddings)
+                   embeddings=result.embeddings, tagger=result.tagger)
 
     def __len__(self) -> int:
         return len(self.tracks)

@@ -32,6 +32,7 @@ INTERACTIONS = "interactions.parquet"
 PLAYLISTS = "playlists.parquet"
 EMBEDDINGS = "audio_embeddings.npy"
 FILES = "audio_files.parquet"
+TAGGER = "audio_tagger.npy"
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def write_imported(directory: Path, name: str, result: ImportResult,
     if result.embeddings is not None:
         np.save(directory / EMBEDDINGS, np.asarray(result.embeddings, np.float32),
                 allow_pickle=False)
+    if result.tagger is not None:
+        np.save(directory / TAGGER, np.asarray(result.tagger, np.float32), allow_pickle=False)
     if result.files is not None:
         result.files.to_parquet(directory / FILES, index=False)
     description = {
@@ -147,6 +150,8 @@ def read_imported(dataset: ImportedDataset) -> ImportResult:
                      if (dataset.path / PLAYLISTS).is_file() else None)
         embeddings = (np.load(dataset.path / EMBEDDINGS, allow_pickle=False)
                       if (dataset.path / EMBEDDINGS).is_file() else None)
+        tagger = (np.load(dataset.path / TAGGER, allow_pickle=False)
+                  if (dataset.path / TAGGER).is_file() else None)
         files = (pd.read_parquet(dataset.path / FILES)
                  if (dataset.path / FILES).is_file() else None)
     except FileNotFoundError as exc:
@@ -158,11 +163,16 @@ def read_imported(dataset: ImportedDataset) -> ImportResult:
                                   f"({exc}); import the file again") from exc
     if dict(tracks.dtypes) != dict(conform(tracks.head(0), dataset.name).dtypes):
         tracks = conform(tracks, dataset.name)  # written by Spark: its own dtypes
-    for column in ("artists", "genres"):
+    for column in ("artists", "genres", "tags"):
         tracks[column] = [None if v is None else list(v) for v in tracks[column]]
     if embeddings is not None and embeddings.shape[0] != len(tracks):
         raise ModelIntegrityError(f"the imported dataset at {dataset.path} has "
                                   f"{embeddings.shape[0]} audio embeddings for {len(tracks)} "
                                   "tracks; scan the folder again")
+    if tagger is not None and tagger.shape[0] != len(tracks):
+        raise ModelIntegrityError(f"the imported dataset at {dataset.path} has "
+                                  f"{tagger.shape[0]} tagger outputs for {len(tracks)} "
+                                  "tracks; scan the folder again")
     return ImportResult(tracks=tracks, interactions=interactions, playlists=playlists,
-                        sources=[dataset.tracks_file], embeddings=embeddings, files=files)
+                        sources=[dataset.tracks_file], embeddings=embeddings, files=files,
+                        tagger=tagger)

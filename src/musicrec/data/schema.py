@@ -47,12 +47,13 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "explicit",
     "duration_ms",
     "genres",
+    "tags",  # descriptive labels (moods, styles, eras: "Mellow", "80s"), e.g. the tagger's
     *AUDIO_FEATURES,
     "location",  # where the audio is: a file's path for a library scanned from files
     "source",
 )
 
-LIST_COLUMNS = ("artists", "genres")
+LIST_COLUMNS = ("artists", "genres", "tags")
 STRING_COLUMNS = ("track_id", "name", "album", "release_date", "location", "source")
 INTEGER_COLUMNS = ("year", "popularity", "duration_ms", "key", "mode")
 

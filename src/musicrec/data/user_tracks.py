@@ -32,7 +32,7 @@ class UserTracks:
         except Exception as exc:  # a damaged file: say which
             raise DataFileError(self.path, f"cannot be read as Parquet ({exc}); delete it to "
                                 "start a new table of added tracks") from exc
-        for column in ("artists", "genres"):
+        for column in ("artists", "genres", "tags"):
             if column in frame:
                 frame[column] = [None if v is None else list(v) for v in frame[column]]
         return conform(frame, "user")

@@ -85,9 +85,9 @@ def _vectorise(batches, *, space, out: str):
 
 
 def _canonical(frame):
-    from musicrec.data.schema import conform
+    from musicrec.data.schema import LIST_COLUMNS, conform
 
     tracks = conform(frame.drop(columns=["_artist"]).reset_index(drop=True), "spark")
-    for column in ("artists", "genres"):
+    for column in LIST_COLUMNS:
         tracks[column] = [None if v is None else list(v) for v in tracks[column]]
     return tracks

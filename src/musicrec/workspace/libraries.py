@@ -38,10 +38,14 @@ def scan_library(
     max_minutes: float | None = None,
     min_seconds: float | None = None,
     index: str | None = None,
+    tagger: bool | None = None,
     progress: Progress | None = None,
 ):
     """Analyse the audio files under ``folders`` (unchanged ones from the cache), keep
     them as the dataset ``name`` and build its 'audio' model; returns (model, report).
+
+    ``tagger``: hear the songs with the pretrained tagger too (None: when it is
+    installed; True: it must be).
 
     The previous library and model stay as they were until the new ones are complete.
     """
@@ -62,10 +66,12 @@ def scan_library(
         raise InvalidArgumentError(f"'{name}' is a table imported with musicrec import; "
                                    "choose another --name for the library")
     window = None if full else WINDOW_SECONDS
+    tagger_dir = _tagger_dir(cache_dir or default_cache_dir(), tagger, progress)
     with AnalysisCache(analysis_cache_path(cache_dir)) as cache:
         scanned, report = scan_files([Path(f) for f in folders], cache, window=window,
                                      jobs=jobs, max_minutes=max_minutes,
-                                     min_seconds=min_seconds, progress=progress)
+                                     min_seconds=min_seconds, tagger=tagger_dir,
+                                     progress=progress)
     result = library_tables(scanned)
     if len(result.tracks) < 2:
         raise InvalidArgumentError(
@@ -73,7 +79,7 @@ def scan_library(
             f"{', '.join(str(f) for f in folders)}; a library needs at least 2 "
             f"({'; '.join(line.strip() for line in report.summary())})")
     folders_text = [str(Path(f).expanduser().resolve()) for f in folders]
-    fingerprint = _library_fingerprint(result, scanned, window)
+    fingerprint = _library_fingerprint(result, scanned, window, tagger_dir is not None)
     unchanged = _unchanged_library(name, fingerprint, target, cache_dir)
     if unchanged is not None:
         progress.say(f"The library '{name}' is unchanged: keeping its model")
@@ -85,20 +91,38 @@ def scan_library(
         extra={"default_kind": "audio",
                "library": {"window": "full" if full else WINDOW_SECONDS,
                            "files": report.found, "songs": len(result.tracks),
+               "tagger": None if tagger_dir is None else {
+                   "model": "MSD_musicnn", "tagged": report.tagged},
                            "skipped": dict(report.skipped), "fingerprint": fingerprint}},
         progress=progress, index=index)
     return model, report
 
 
-def _library_fingerprint(result: ImportResult, scanned, window) -> str:
+def _tagger_dir(cache_dir: Path, wanted: bool | None, progress: Progress) -> Path | None:
+    """The cache folder of the tagger when this scan uses it."""
+    from musicrec.features.audio.tagger.weights import TaggerMissingError, installed
+
+    if wanted is False:
+        return None
+    if installed(cache_dir) is None:
+        if wanted:
+            raise TaggerMissingError("the tagger is not installed: run musicrec library "
+                                     "tagger install (once; it fetches 29 MB)")
+        progress.say("Tip: musicrec library tagger install adds genre, mood and vocal tags "
+                     "heard by a pretrained network (musicnn)")
+        return None
+    return cache_dir
+
+
+def _library_fingerprint(result: ImportResult, scanned, window, tagged: bool) -> str:
     """What a library is made of: its songs, their files and how they were analysed."""
     import hashlib
     import json
 
-    from musicrec.features.audio.scan import settings_key
+    from musicrec.features.audio.scan import settings_key, tagger_key
 
     files = result.files
-    parts = {"settings": settings_key(window),
+    parts = {"settings": settings_key(window) + (f";{tagger_key(window)}" if tagged else ""),
              "files": sorted(str(e.path) + ":" + e.sha256 for e in scanned if e.ok),
              "songs": sorted(files["track_id"]) if len(files) else []}
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()

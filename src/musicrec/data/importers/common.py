@@ -29,6 +29,9 @@ class ImportResult:
     embeddings: np.ndarray | None = None
     #: per-track facts of a scanned library (path, hash, decoder, ...), by track_id
     files: pd.DataFrame | None = None
+    #: (n_tracks, 250) the tagger's 50 tag probabilities then its 200-value embedding per
+    #: track (NaN where a song was not tagged), for a library scanned with the tagger
+    tagger: np.ndarray | None = None
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from musicrec.data.lists import parse_list_literal
 from musicrec.data.schema import (
     AUDIO_FEATURES,
     INTEGER_COLUMNS,
+    LIST_COLUMNS,
     TRACK_COLUMNS,
     VALID_RANGES,
     conform,
@@ -278,7 +279,7 @@ def _canonical(raw: pd.DataFrame, mapping: dict[str, str], rows: np.ndarray,
                                         tallies, unit_values)
         elif canonical == "explicit":
             frame[canonical] = _flags(cells, rows, report)
-        elif canonical in ("artists", "genres"):
+        elif canonical in LIST_COLUMNS:
             frame[canonical] = _lists(cells, tallies)
         elif canonical == "track_id":
             frame[canonical] = [None if _is_missing(c) else normalise_track_id(str(c))

@@ -5,7 +5,9 @@ of its sha256, so a moved file keeps its id); byte-identical copies are one trac
 other paths are listed in ``copies``. The measured quantities (tempo, key, mode,
 loudness, duration) and the *estimated* descriptors fill the canonical feature columns;
 ``files`` (``audio_files.parquet`` in the dataset) keeps the path, hash, decoder, time
-signature and what was analysed, and marks the descriptors as estimates.
+signature and what was analysed, and marks the descriptors as estimates. With the
+pretrained tagger, each song's tags fill ``tags`` and its 50 probabilities and 200-value
+embedding form ``tagger`` (``audio_tagger.npy``; NaN for a song it could not hear).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def track_id_of(sha256: str) -> str:
 
 def library_tables(scanned: list[ScannedFile]) -> ImportResult:
     """The catalog of the analysed files (skipped ones left out), one track per content."""
-    rows, files, embeddings, index = [], [], [], {}
+    from musicrec.features.audio.tagger.song import OUTPUT_DIMS, song_tags
+
+    rows, files, embeddings, index, tagger = [], [], [], {}, []
     for entry in scanned:
         if not entry.ok or entry.data is None:
             continue
@@ -37,11 +41,13 @@ def library_tables(scanned: list[ScannedFile]) -> ImportResult:
             files[index[track_id]]["copies"].append(str(entry.path))
             continue
         tags, analysis = entry.data["tags"], entry.data["analysis"]
+        heard = entry.data.get("tagger")
         index[track_id] = len(rows)
         rows.append({
             "track_id": track_id, "name": tags["title"], "artists": tags["artists"] or None,
             "album": tags.get("album"), "year": tags.get("year"),
             "genres": tags.get("genres") or None,
+            "tags": song_tags(heard["probabilities"]) if heard else None,
             "duration_ms": analysis["duration_ms"], "tempo": analysis["tempo"],
             "key": analysis["key"], "mode": analysis["mode"],
             "loudness": analysis["loudness"], **analysis["estimates"],
@@ -56,11 +62,15 @@ def library_tables(scanned: list[ScannedFile]) -> ImportResult:
             "tagged": bool(tags.get("tagged")),
         })
         embeddings.append(np.asarray(analysis["embedding"], dtype=np.float32))
+        tagger.append(np.asarray(heard["probabilities"] + heard["embedding"], np.float32)
+                      if heard else np.full(OUTPUT_DIMS, np.nan, np.float32))
     tracks = conform(pd.DataFrame(rows), SOURCE) if rows else conform(
         pd.DataFrame({"track_id": pd.Series([], dtype=str)}), SOURCE)
     matrix = (np.vstack(embeddings) if embeddings
               else np.zeros((0, EMBEDDING_DIMS), dtype=np.float32))
-    return ImportResult(tracks=tracks, embeddings=matrix, files=pd.DataFrame(files))
+    heard_any = any(np.isfinite(row[0]) for row in tagger)
+    return ImportResult(tracks=tracks, embeddings=matrix, files=pd.DataFrame(files),
+                        tagger=np.vstack(tagger) if heard_any else None)
 
 
 def standardised(embeddings: np.ndarray, rows: np.ndarray | None = None

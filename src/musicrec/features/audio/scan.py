@@ -48,6 +48,16 @@ def settings_key(window: float | None) -> str:
     return f"v{ANALYSIS_VERSION};window={'full' if window is None else f'{window:g}'}"
 
 
+def tagger_key(window: float | None) -> str:
+    """What a cached tagger output depends on besides the file's bytes (kept apart from
+    the analysis, so installing the tagger does not redo the analyses)."""
+    from musicrec.features.audio.tagger.song import TAGGED_SECONDS
+    from musicrec.features.audio.tagger.weights import FORMAT_VERSION, MODEL
+
+    return (f"tagger={MODEL}/{FORMAT_VERSION};heard={TAGGED_SECONDS:g};"
+            f"window={'full' if window is None else f'{window:g}'}")
+
+
 def find_audio_files(folders: list[Path]) -> list[Path]:
     """Audio files under ``folders`` (recursively; hidden folders and files skipped),
     sorted, each once."""
@@ -79,8 +89,9 @@ class ScannedFile:
     ok: bool
     reason: str | None = None
     message: str | None = None
-    data: dict[str, Any] | None = None  #: tags, analysis, decoder (when ok)
+    data: dict[str, Any] | None = None  #: tags, analysis, decoder, tagger (when ok)
     cached: bool = False
+    tagger_only: bool = False  #: the analysis is cached; only the tagger is to run
 
 
 @dataclass
@@ -96,6 +107,10 @@ class ScanReport:
     seconds: float = 0.0
     audio_seconds: float = 0.0
     jobs: int = 1
+    tagged: int | None = None  #: songs with tags (None: the tagger was not used)
+    tagger_seconds: float = 0.0  #: time the tagger took over the files tagged now
+    tagged_now: int = 0
+    tagger_errors: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> list[str]:
         lines = [f"{self.found:,} audio files found: {self.analysed:,} analysed, "
@@ -106,6 +121,14 @@ class ScanReport:
             lines.append(f"  {self.analysed / self.seconds * 60:.1f} songs per minute with "
                          f"{self.jobs} worker{'s' if self.jobs > 1 else ''} "
                          f"({self.audio_seconds / 60:.1f} min of audio in {self.seconds:.1f} s)")
+        if self.tagged is not None:
+            lines.append(f"  tagger: {self.tagged:,} songs tagged"
+                         + (f" ({self.tagged_now:,} now, {self.tagger_seconds / self.tagged_now:.2f}"
+                            " s of one core each)" if self.tagged_now else "")
+                         + (f"; {len(self.tagger_errors):,} could not be tagged"
+                            if self.tagger_errors else ""))
+            for path, message in self.tagger_errors[:3]:
+                lines.append(f"    {path}: {message}")
         for reason, count in sorted(self.skipped.items()):
             lines.append(f"  skipped {count:,}: {REASONS.get(reason, reason)}")
         for path, message in self.examples[:10]:
@@ -127,13 +150,16 @@ def default_jobs() -> int:
 def scan_files(folders: list[Path], cache: AnalysisCache, *,
                window: float | None = WINDOW_SECONDS, jobs: int | None = None,
                max_minutes: float | None = None, min_seconds: float | None = None,
-               progress: Progress | None = None) -> tuple[list[ScannedFile], ScanReport]:
-    """Every audio file under ``folders`` with its analysis (from the cache or made now)."""
+               tagger: Path | None = None, progress: Progress | None = None
+               ) -> tuple[list[ScannedFile], ScanReport]:
+    """Every audio file under ``folders`` with its analysis (from the cache or made now);
+    with ``tagger`` (the cache folder of an installed tagger) the tagger's output too."""
     progress = progress or SILENT
     started = time.perf_counter()
     if jobs is not None and jobs < 1:
         raise InvalidArgumentError("--jobs must be at least 1")
     settings = settings_key(window)
+    tag_settings = tagger_key(window) if tagger is not None else None
     paths = find_audio_files(folders)
     report = ScanReport(found=len(paths), jobs=jobs or 1)
     scanned: list[ScannedFile] = []
@@ -158,6 +184,13 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
             todo[sha] = entry
         else:
             _settle(entry, outcome, cached=True)
+            if entry.ok and tag_settings is not None:
+                tagged = cache.result(sha, tag_settings)
+                if tagged is None:  # the analysis is known: only the tagger runs
+                    entry.tagger_only = True
+                    todo[sha] = entry
+                else:
+                    entry.data = {**entry.data, "tagger": tagged["data"]}
         if done % 200 == 0 or done == len(paths):
             progress.count("checking files", done, len(paths))
     cache.commit()
@@ -167,14 +200,24 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
         progress.say(f"Analysing {len(todo):,} file{'s' if len(todo) > 1 else ''} with {jobs} "
                      f"worker{'s' if jobs > 1 else ''} ({part})")
         limits = {"max_seconds": None if max_minutes is None else max_minutes * 60,
-                  "min_seconds": min_seconds}
+                  "min_seconds": min_seconds,
+                  "tagger": None if tagger is None else str(tagger)}
         for sha, outcome in _analyse_all(list(todo.values()), window, jobs, limits, progress):
+            entry = todo[sha]
+            if entry.tagger_only:
+                _keep_tagger(entry, outcome, cache, tag_settings, report)
+                continue
+            tagged = outcome["data"].pop("tagger", None) if outcome["ok"] else None
+            error = outcome["data"].pop("tagger_error", None) if outcome["ok"] else None
             if outcome.get("reason") not in LIMITED:  # a limit is this scan's, not the file's
                 cache.store(sha, settings, outcome)
-            _settle(todo[sha], outcome, cached=False)
+            _settle(entry, outcome, cached=False)
             report.analysed += 1
             if outcome["ok"]:
                 report.audio_seconds += outcome["data"]["analysis"]["seconds_analysed"]
+                if tag_settings is not None:
+                    _keep_tagger(entry, {"ok": True, "data": {
+                        "tagger": tagged, "tagger_error": error}}, cache, tag_settings, report)
         cache.commit()
     for entry in scanned:  # the decoded length against this scan's limits (cached too)
         if entry.ok:
@@ -195,8 +238,27 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
         if not entry.ok:
             report.skipped[entry.reason or "failed"] += 1
             report.examples.append((str(entry.path), entry.message or "skipped"))
+    if tag_settings is not None:
+        report.tagged = len({e.sha256 for e in scanned
+                             if e.ok and e.data and e.data.get("tagger")})
     report.seconds = time.perf_counter() - started
     return scanned, report
+
+
+def _keep_tagger(entry: ScannedFile, outcome: dict[str, Any], cache: AnalysisCache,
+                 settings: str, report: ScanReport) -> None:
+    """The tagger's output for ``entry``: joined to its analysis and cached; a failure is
+    reported and not cached (the next scan tries again)."""
+    data = outcome.get("data") or {}
+    tagged = data.get("tagger") if outcome.get("ok") else None
+    if tagged is None:
+        report.tagger_errors.append((str(entry.path), data.get("tagger_error")
+                                     or outcome.get("message") or "the tagger failed"))
+        return
+    cache.store(entry.sha256, settings, {"ok": True, "data": tagged})
+    entry.data = {**(entry.data or {}), "tagger": tagged}
+    report.tagged_now += 1
+    report.tagger_seconds += float(tagged.get("seconds", 0.0))
 
 
 def _apply_limits(entry: ScannedFile, max_minutes: float | None,
@@ -253,7 +315,8 @@ def _analyse_all(entries: list[ScannedFile], window, jobs: int, limits: dict,
         for entry in suspects:  # alone in a process each: the culprit cannot hide
             with _Pool(1) as pool:
                 try:
-                    outcome = pool.submit(analyse, str(entry.path), window, limits).result()
+                    outcome = pool.submit(analyse, str(entry.path), window,
+                                          _limits_of(entry, limits)).result()
                 except BrokenProcessPool:
                     outcome = {"ok": False, "reason": "failed", "message": (
                         "made the analysis process crash (a damaged file a decoder "
@@ -268,7 +331,11 @@ def _fill(pool: ProcessPoolExecutor, pending: dict, queue: list, ahead: int, tas
     analyse, window, limits = task
     while queue and len(pending) < ahead:
         entry = queue.pop()
-        pending[pool.submit(analyse, str(entry.path), window, limits)] = entry
+        pending[pool.submit(analyse, str(entry.path), window, _limits_of(entry, limits))] = entry
+
+
+def _limits_of(entry: ScannedFile, limits: dict) -> dict:
+    return {**limits, "tagger_only": True} if entry.tagger_only else limits
 
 
 class _Pool:

@@ -53,7 +53,12 @@ def cut_short(path: Path) -> str | None:
 
 def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
-    """Tags and analysis of one file, or why it was skipped."""
+    """Tags and analysis of one file, or why it was skipped.
+
+    ``limits`` may hold ``max_seconds``/``min_seconds``; ``tagger``, the cache folder of
+    an installed tagger, adds its output (``data["tagger"]``; None with a
+    ``tagger_error`` when only the tagger failed); ``tagger_only`` skips the analysis
+    (the scan has it cached) and returns the tagger's output alone."""
     from musicrec.features.audio.analyse import SilentAudioError, analyse_samples
     from musicrec.features.audio.decode import (
         TruncatedAudioError,
@@ -79,6 +84,9 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
         if why:
             return {"ok": False, "reason": "truncated", "message": why}
         decoded = decode(file, window, duration_hint=length)
+        if limits.get("tagger_only"):
+            return {"ok": True, "data": {**_tagged(decoded, limits["tagger"]),
+                                         "seconds": round(time.perf_counter() - started, 3)}}
         analysis = analyse_samples(decoded)
     except TruncatedAudioError as exc:
         return {"ok": False, "reason": "truncated", "message": str(exc)}
@@ -92,6 +100,26 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
     except Exception as exc:  # whatever a damaged file makes a library raise
         return {"ok": False, "reason": "failed",
                 "message": f"the analysis failed ({type(exc).__name__}: {exc})"}
-    return {"ok": True, "data": {
-        "tags": tags, "analysis": analysis.to_dict(), "decoder": decoded.decoder,
-        "seconds": round(time.perf_counter() - started, 3)}}
+    data = {"tags": tags, "analysis": analysis.to_dict(), "decoder": decoded.decoder}
+    if limits.get("tagger"):
+        data.update(_tagged(decoded, limits["tagger"]))
+    data["seconds"] = round(time.perf_counter() - started, 3)
+    return {"ok": True, "data": data}
+
+
+def _tagged(decoded, cache_dir: str) -> dict[str, Any]:
+    """{"tagger": output} of the pretrained tagger, or {"tagger": None, "tagger_error"}:
+    a song the tagger cannot hear keeps its analysis."""
+    from musicrec.features.audio.tagger.song import tag_samples
+    from musicrec.features.audio.tagger.weights import load_tagger
+
+    started = time.perf_counter()
+    try:
+        output = tag_samples(load_tagger(Path(cache_dir)), decoded.mono(),
+                             decoded.sample_rate)
+    except MemoryError:
+        return {"tagger": None, "tagger_error": "ran out of memory"}
+    except Exception as exc:  # a broken install or a damaged file: say it, keep the rest
+        return {"tagger": None, "tagger_error": f"{type(exc).__name__}: {exc}"}
+    output["seconds"] = round(time.perf_counter() - started, 3)
+    return {"tagger": output}
