@@ -30,6 +30,7 @@ def track_id_of(sha256: str) -> str:
 
 def library_tables(scanned: list[ScannedFile]) -> ImportResult:
     """The catalog of the analysed files (skipped ones left out), one track per content."""
+    from musicrec.features.audio.descriptors import with_tagger
     from musicrec.features.audio.tagger.song import OUTPUT_DIMS, song_tags
 
     rows, files, embeddings, index, tagger = [], [], [], {}, []
@@ -50,7 +51,9 @@ def library_tables(scanned: list[ScannedFile]) -> ImportResult:
             "tags": song_tags(heard["probabilities"]) if heard else None,
             "duration_ms": analysis["duration_ms"], "tempo": analysis["tempo"],
             "key": analysis["key"], "mode": analysis["mode"],
-            "loudness": analysis["loudness"], **analysis["estimates"],
+            "loudness": analysis["loudness"],
+            **(with_tagger(analysis["estimates"], analysis.get("statistics", {}).get(
+                "syllabic"), heard["probabilities"]) if heard else analysis["estimates"]),
             "location": str(entry.path),
         })
         files.append({
