@@ -83,6 +83,7 @@ def _filters(given: FiltersIn | None) -> Filters:
         duration_ms=pair(given.duration_ms), explicit=given.explicit,
         genres=list(given.genres), exclude_genres=list(given.exclude_genres),
         exclude_spoken=given.exclude_spoken,
+        tags=list(given.tags), exclude_tags=list(given.exclude_tags),
     )
 
 
@@ -170,15 +171,23 @@ def create_app(rec: Recommender, others: dict[str, Recommender] | None = None, *
         name = f"{model.manifest.get('dataset', '')} ({model.kind or 'model'})"
         return {"status": "ok", "tracks": len(catalog), "model": name,
                 "features": list(rec.space.features_), "genres": catalog.genre_names,
+                "tags": catalog.tag_names,
                 "explicit_known": bool(catalog.tracks["explicit"].notna().any())}
 
     @app.get("/search", response_model=list[SearchHitOut], responses=ERRORS, tags=["tracks"])
     def search(
-        q: Annotated[str, Query(min_length=1, max_length=200, description="title or artist")],
+        q: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="title or artist")] = None,
+        tag: Annotated[list[str], Query(max_length=20, description=(
+            "only tracks with one of these tags; without q, every track with them"))] = [],  # noqa: B006
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
     ) -> list[dict]:
-        """Tracks whose title or artist fit ``q``, best first."""
-        hits = rec.search(q, limit)
+        """Tracks whose title or artist fit ``q``, or that carry a ``tag``, best first."""
+        if not q and not tag:
+            raise InvalidArgumentError("give q (a title or artist) or tag")
+        if any(len(t) > 200 for t in tag):
+            raise InvalidArgumentError("a tag is at most 200 characters")
+        hits = rec.search(q, limit, tags=list(tag) or None)
         rows = [catalog.index_of(t) for t in hits["track_id"]]
         return [_track(catalog, row, cluster_of) | {"match": float(m)}
                 for row, m in zip(rows, hits["match"], strict=True) if row is not None]

@@ -56,6 +56,8 @@ class FiltersIn(Strict):
     genres: list[Text] = Field(default_factory=list, max_length=50)
     exclude_genres: list[Text] = Field(default_factory=list, max_length=50)
     exclude_spoken: bool = False
+    tags: list[Text] = Field(default_factory=list, max_length=50)
+    exclude_tags: list[Text] = Field(default_factory=list, max_length=50)
 
 
 class RecommendIn(Strict):
@@ -108,6 +110,7 @@ class _TrackFields(BaseModel):
     year: int | None
     popularity: int | None
     genres: list[str]
+    tags: list[str] = []
 
 
 class TrackOut(_TrackFields):
@@ -227,6 +230,7 @@ class HealthOut(BaseModel):
     model: str
     features: list[str]
     genres: list[str]
+    tags: list[str] = []
     explicit_known: bool
 
 

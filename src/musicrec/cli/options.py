@@ -71,12 +71,18 @@ Genres = Annotated[list[str] | None, typer.Option(
     "--genre", help="Only these genres. Repeatable.", show_default=False)]
 ExcludeGenres = Annotated[list[str] | None, typer.Option(
     "--exclude-genre", help="Not these genres. Repeatable.", show_default=False)]
+Tags = Annotated[list[str] | None, typer.Option(
+    "--tag", help="Only songs with these tags (a library scanned with the tagger: mellow, "
+    "80s, female vocalists, ...). Repeatable.", show_default=False)]
+NotTags = Annotated[list[str] | None, typer.Option(
+    "--not-tag", help="No songs with these tags. Repeatable.", show_default=False)]
 
 
 def filters_from(year: str | None = None, popularity: str | None = None,
                  duration: str | None = None, genre: list[str] | None = None,
                  exclude_genre: list[str] | None = None, explicit: bool | None = None,
-                 no_spoken_word: bool = False):
+                 no_spoken_word: bool = False, tag: list[str] | None = None,
+                 not_tag: list[str] | None = None):
     """The ``Filters`` the filter options ask for (ranges parsed, bad ones refused)."""
     from musicrec.recommend.filters import Filters, parse_range
 
@@ -90,6 +96,8 @@ def filters_from(year: str | None = None, popularity: str | None = None,
         exclude_spoken=no_spoken_word,
         genres=list(genre or []),
         exclude_genres=list(exclude_genre or []),
+        tags=list(tag or []),
+        exclude_tags=list(not_tag or []),
     )
 
 @dataclass(frozen=True)

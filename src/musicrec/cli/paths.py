@@ -13,8 +13,10 @@ from musicrec.cli.options import (
     ExcludeGenres,
     Genres,
     ModelChoice,
+    NotTags,
     OutputFormat,
     Popularity,
+    Tags,
     Year,
     filters_from,
     model_command,
@@ -38,6 +40,8 @@ def path(
     duration: Duration = None,
     genre: Genres = None,
     exclude_genre: ExcludeGenres = None,
+    tag: Tags = None,
+    not_tag: NotTags = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist on the path "
         f"({LIMITS['artist_cap'][0]:g}-{LIMITS['artist_cap'][1]:g}; 0: no cap).")] = int(
@@ -55,7 +59,8 @@ def path(
     from musicrec.cli.recommend import _print_results
     from musicrec.recommend.request import RecommendRequest
 
-    filters = filters_from(year, popularity, duration, genre, exclude_genre)  # of the steps
+    filters = filters_from(year, popularity, duration, genre, exclude_genre, tag=tag,
+                           not_tag=not_tag)  # of the steps
     RecommendRequest([start, end], artist_cap=artist_cap, filters=filters)  # checked early
     export_format = None
     if export_to is not None:  # before any work: a bad path fails at once

@@ -15,8 +15,10 @@ from musicrec.cli.options import (
     ExcludeGenres,
     Genres,
     ModelChoice,
+    NotTags,
     OutputFormat,
     Popularity,
+    Tags,
     Year,
     filters_from,
     model_command,
@@ -64,6 +66,8 @@ def recommend(
         "audiobooks).")] = False,
     genre: Genres = None,
     exclude_genre: ExcludeGenres = None,
+    tag: Tags = None,
+    not_tag: NotTags = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist ({_limits('artist_cap')}; "
         "0: no cap).")] = int(DEFAULTS["artist_cap"]),
@@ -111,7 +115,7 @@ def recommend(
         all_seeds or ["placeholder"],
         negatives=[Seed(s) for s in (negative or [])],
         filters=filters_from(year, popularity, duration, genre, exclude_genre, explicit,
-                             no_spoken_word),
+                             no_spoken_word, tag, not_tag),
         k=k, artist_cap=artist_cap, diversity=diversity, same_cluster=same_cluster,
     )
     export_format = None
@@ -204,15 +208,23 @@ def _print_results(result, output: OutputFormat, title: str | None = None) -> No
 @app.command()
 @model_command
 def search(
-    text: Annotated[str, typer.Argument(help="Words of a title and/or artist.")],
+    text: Annotated[str | None, typer.Argument(help="Words of a title and/or artist.",
+                                               show_default=False)] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help="Only songs with one of these tags (a library scanned with the tagger: "
+        "chill, mellow, 80s, ...); alone, every song with them. Repeatable.",
+        show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200)] = 10,
     output: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
     *,
     where: ModelChoice,
 ) -> None:
-    """List catalog tracks (and tracks you added) that match TEXT; use an id as a seed."""
+    """List catalog tracks (and tracks you added) that match TEXT, or carry a --tag; use an
+    id as a seed."""
+    if not text and not tag:
+        raise InvalidArgumentError("give words of a title or artist, or --tag")
     rec = where.open(spotify=spotify_settings())
-    hits = rec.search(text, limit)
+    hits = rec.search(text, limit, tags=tag)
     if output is OutputFormat.json:
         sys.stdout.write(hits.to_json(orient="records", force_ascii=False, indent=2) + "\n")
         return
@@ -224,8 +236,13 @@ def search(
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Tracks matching '{escape(text)}'", title_justify="left")
-    for column in ("match", "track_id", "track", "artist", "year", "popularity"):
+    what = " and ".join(
+        ([f"'{escape(text)}'"] if text else []) + ([f"tag {escape(', '.join(tag))}"] if tag
+                                                   else []))
+    table = Table(title=f"Tracks matching {what}", title_justify="left")
+    show_tags = bool(hits["tags"].map(lambda t: t is not None and len(t) > 0).any())
+    for column in ("match", "track_id", "track", "artist", "year", "popularity",
+                   *(("tags",) if show_tags else ())):
         table.add_column(column, justify="right" if column in ("match", "year", "popularity")
                          else "left")
     def number(value) -> str:  # missing year or popularity: an empty cell
@@ -235,5 +252,6 @@ def search(
         table.add_row(
             f"{row.match:.0f}", plain(row.track_id), plain(row.name),
             plain(", ".join(row.artists or [])), number(row.year), number(row.popularity),
+            *((plain(", ".join(row.tags or [])),) if show_tags else ()),
         )
     Console().print(table)

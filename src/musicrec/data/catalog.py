@@ -203,7 +203,7 @@ class Catalog:
 
     #: The fields of a track record, in order (see :meth:`records`).
     RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
-                     "duration_ms")
+                     "duration_ms", "tags")
 
     def record_values(self, rows) -> list[tuple]:
         """Each row's record as a tuple in :data:`RECORD_FIELDS` order (lists copied)."""
@@ -213,9 +213,9 @@ class Catalog:
         else:  # just these rows, all columns in one read
             read = self.cells_of(self.RECORD_FIELDS, rows)
             columns, at = _record_fields(lambda name, _: read[name], rows), range(len(rows))
-        ids, names, artists, albums, years, pops, genres, durations = columns
+        ids, names, artists, albums, years, pops, genres, durations, tags = columns
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
-                 list(genres[r]), durations[r]) for r in at]
+                 list(genres[r]), durations[r], list(tags[r])) for r in at]
 
     def records(self, rows) -> list[dict]:
         """The catalog's one projection of tracks into plain dicts
@@ -294,33 +294,60 @@ class Catalog:
         """Whether any track has a value in ``column``."""
         return column in self.tracks.columns and bool(self.tracks[column].notna().any())
 
-    # ------------------------------------------------------------------ genres
-    @cached_property
-    def _genre_rows(self) -> dict[str, np.ndarray]:
-        exploded = self.tracks["genres"].explode().dropna()
-        folded = exploded.map(fold)
-        return {
-            g: np.unique(rows.to_numpy(dtype=np.int64))
-            for g, rows in pd.Series(exploded.index, index=folded.to_numpy()).groupby(level=0)
-        }
+    # ------------------------------------------------------------------ genres and tags
+    def _label_rows(self, column: str) -> dict[str, np.ndarray]:
+        """Rows by folded value of a list column (``genres``, ``tags``), built once."""
+        cache = self.__dict__.setdefault("_label_rows_of", {})
+        if column not in cache:
+            exploded = self.tracks[column].explode().dropna()
+            folded = exploded.map(fold)
+            cache[column] = {
+                g: np.unique(rows.to_numpy(dtype=np.int64))
+                for g, rows in pd.Series(exploded.index,
+                                         index=folded.to_numpy()).groupby(level=0)}
+        return cache[column]
 
-    @cached_property
+    def label_names(self, column: str) -> list[str]:
+        """All values of a list column, sorted by how many tracks carry them."""
+        cache = self.__dict__.setdefault("_label_names_of", {})
+        if column not in cache:
+            cache[column] = list(self.tracks[column].explode().dropna().value_counts().index)
+        return cache[column]
+
+    @property
     def genre_names(self) -> list[str]:
         """All genre names in the catalog, sorted by how many tracks carry them."""
-        counts = self.tracks["genres"].explode().dropna().value_counts()
-        return list(counts.index)
+        return self.label_names("genres")
+
+    @property
+    def tag_names(self) -> list[str]:
+        """All tags in the catalog (the tagger's, or an imported table's), most used first."""
+        return self.label_names("tags")
 
     def genre_mask(self, genres: list[str]) -> np.ndarray:
         """Boolean mask of tracks carrying any of ``genres`` (case- and accent-insensitive)."""
+        return self._label_mask("genres", genres, "genre")
+
+    def tag_mask(self, tags: list[str]) -> np.ndarray:
+        """Boolean mask of tracks carrying any of ``tags`` (case- and accent-insensitive)."""
+        if not self.tag_names:
+            raise UnknownGenreError(
+                "no track of this catalog has tags (a library gets them when it is scanned "
+                "with the tagger: musicrec library tagger install, then library scan)")
+        return self._label_mask("tags", tags, "tag")
+
+    def _label_mask(self, column: str, values: list[str], what: str) -> np.ndarray:
         mask = np.zeros(len(self), dtype=bool)
-        for genre in genres:
-            rows = self._genre_rows.get(fold(genre))
+        rows_of = self._label_rows(column)
+        for value in values:
+            rows = rows_of.get(fold(value))
             if rows is None:
                 from rapidfuzz import process
 
-                close = [m[0] for m in process.extract(genre, self.genre_names, limit=5)]
+                names = self.label_names(column)
+                close = [m[0] for m in process.extract(value, names, limit=5)]
                 hint = f"; closest: {', '.join(close)}" if close else ""
-                raise UnknownGenreError(f"no track has the genre '{genre}'{hint}")
+                raise UnknownGenreError(f"no track has the {what} '{value}'{hint}")
             mask[rows] = True
         return mask
 
@@ -472,26 +499,40 @@ class Catalog:
                 out.append(r)
         return out
 
-    def search(self, text: str, limit: int = 10) -> pd.DataFrame:
-        """Tracks whose title or artist fit ``text``, best first, with a ``match`` score."""
+    def search(self, text: str | None, limit: int = 10, tags: list[str] | None = None
+               ) -> pd.DataFrame:
+        """Tracks whose title or artist fit ``text``, best first, with a ``match`` score;
+        with ``tags``, only tracks carrying one of them (and with no text, all such tracks,
+        those where a tag ranks highest first, match 100)."""
         from rapidfuzz import fuzz, process
 
         if limit <= 0:
             raise InvalidArgumentError(f"limit must be at least 1 (got {limit})")
-        query = fold(text)
-        if not query:
+        query = fold(text or "")
+        if not query and not tags:
             raise InvalidArgumentError("search text is empty")
-        hits = process.extract(
-            query, self._search_strings, scorer=fuzz.WRatio, limit=max(limit * 5, 50)
-        )
-        exact = set(self._title_rows(query))
-        scored = sorted(
-            ((100.0 if row in exact else float(score), row) for _, score, row in hits),
-            key=lambda sr: (-round(sr[0]), -self._popularity_rank[sr[1]]),
-        )[:limit]
+        allowed = self.tag_mask(list(tags)) if tags else None
+        if not query:
+            rows = np.flatnonzero(allowed)
+            wanted = {fold(t) for t in tags}
+            rank = [min((i for i, t in enumerate(cell or ()) if fold(t) in wanted),
+                        default=99) for cell in self.cells("tags", rows)]
+            order = np.lexsort((-self._popularity_rank[rows], np.asarray(rank)))[:limit]
+            scored = [(100.0, int(rows[i])) for i in order]
+        else:
+            choices = self._search_strings
+            if allowed is not None:  # the tracks with the tags only
+                choices = {int(r): self._search_strings[r] for r in np.flatnonzero(allowed)}
+            hits = process.extract(query, choices, scorer=fuzz.WRatio,
+                                   limit=max(limit * 5, 50))
+            exact = set(self._title_rows(query))
+            scored = sorted(
+                ((100.0 if row in exact else float(score), row) for _, score, row in hits),
+                key=lambda sr: (-round(sr[0]), -self._popularity_rank[sr[1]]),
+            )[:limit]
         rows = [r for _, r in scored]
         out = with_python_lists(self.tracks.iloc[rows][
-            ["track_id", "name", "artists", "album", "year", "popularity", "genres"]
+            ["track_id", "name", "artists", "album", "year", "popularity", "genres", "tags"]
         ].copy())
         out.insert(0, "match", [round(s, 1) for s, _ in scored])
         return out.reset_index(drop=True)
@@ -531,10 +572,11 @@ def _record_fields(read, rows) -> tuple[list, ...]:
 
     ids = [str(v) for v in get("track_id")]
     texts = [get(n).tolist() for n in ("name", "album")]
-    lists = [[[] if v is None else list(v) for v in get(n)] for n in ("artists", "genres")]
+    lists = [[[] if v is None else list(v) for v in get(n)]
+             for n in ("artists", "genres", "tags")]
     whole = [[None if v is None else int(v) for v in get(n)]
              for n in ("year", "popularity", "duration_ms")]
-    return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2]
+    return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2], lists[2]
 
 
 def _splits(text: str) -> list[tuple[str, str]]:

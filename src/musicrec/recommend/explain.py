@@ -165,6 +165,12 @@ def sound_reason(cosine: float) -> Reason:
                   f"sounds alike in the recordings (audio embedding {cosine:.2f})", "sound")
 
 
+def tag_reason(shared: list[str], of: int) -> Reason:
+    """The track carries tags the seeds carry too (the tagger's, heard in the audio)."""
+    return Reason("tags", round(len(shared) / max(of, 1), 4), 1.0,
+                  f"tags: {', '.join(shared)}", "sound")
+
+
 def mark_estimates(reasons: list[Reason], estimated: frozenset[str]) -> None:
     """Say in the text that a descriptor was estimated from audio, not measured."""
     for i, r in enumerate(reasons):

@@ -91,6 +91,10 @@ class Filters:
     exclude_genres: list[str] = field(default_factory=list)
     #: leave out spoken word (speechiness above SPOKEN_WORD: talk, audiobooks, poetry)
     exclude_spoken: bool = False
+    #: only tracks with any of these tags (the tagger's "mellow", "80s", ...)
+    tags: list[str] = field(default_factory=list)
+    #: no track with any of these tags
+    exclude_tags: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in ("year", "popularity", "duration_ms"):
@@ -108,7 +112,8 @@ class Filters:
         """True when nothing is filtered."""
         return not (
             self.year or self.popularity or self.duration_ms or self.explicit is not None
-            or self.genres or self.exclude_genres or self.exclude_spoken
+            or self.genres or self.exclude_genres or self.exclude_spoken or self.tags
+            or self.exclude_tags
         )
 
     def mask(self, catalog: Catalog) -> np.ndarray | None:
@@ -139,6 +144,10 @@ class Filters:
             keep &= catalog.genre_mask(self.genres)
         if self.exclude_genres:
             keep &= ~catalog.genre_mask(self.exclude_genres)
+        if self.tags:
+            keep &= catalog.tag_mask(self.tags)
+        if self.exclude_tags:
+            keep &= ~catalog.tag_mask(self.exclude_tags)
         if self.exclude_spoken:  # a track of unknown speechiness is kept
             with np.errstate(invalid="ignore"):
                 keep &= ~(catalog.numeric("speechiness") > SPOKEN_WORD)

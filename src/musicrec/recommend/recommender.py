@@ -209,15 +209,18 @@ class Recommender:
         notes.clear()
         return taken
 
-    def search(self, text: str, limit: int = 10) -> pd.DataFrame:
-        """Tracks whose title or artist fit ``text``, best first (added tracks too)."""
+    def search(self, text: str | None, limit: int = 10, tags: list[str] | None = None
+               ) -> pd.DataFrame:
+        """Tracks whose title or artist fit ``text``, best first (added tracks too); with
+        ``tags``, catalog tracks carrying one of them (see :meth:`Catalog.search`)."""
         from musicrec.recommend.seeds import MAX_QUERY
 
+        text = text or ""
         if len(text) > MAX_QUERY:
             raise InvalidArgumentError(
                 f"search text is at most {MAX_QUERY} characters (got {len(text):,})")
-        hits = self.catalog.search(text, limit)
-        if not len(self._extra):
+        hits = self.catalog.search(text, limit, tags=tags)
+        if not len(self._extra) or tags:
             return hits
         from rapidfuzz import fuzz
 
@@ -433,7 +436,8 @@ class Recommender:
                                      [query.exclude])
             rows, scores = r[0], s[0]
         chosen = chosen.top(k)
-        results = self._results(chosen.rows, chosen.scores, query.vector, query.profile)
+        results = self._results(chosen.rows, chosen.scores, query.vector, query.profile,
+                                query.pos)
         notices = list(dict.fromkeys(
             [*notes, *(n for n in (s.notice() for s in (*query.pos, *query.neg)) if n)]))
         if len(results) < k:
@@ -589,7 +593,8 @@ class Recommender:
     def _seed_vectors(self, seeds: list[ResolvedSeed]) -> np.ndarray:
         return np.stack([r.vector if r.external else self.vectors[r.row] for r in seeds])
 
-    def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile) -> list[Result]:
+    def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile, seeds=()
+                 ) -> list[Result]:
         d = len(self.space.features_)  # explanations read the audio-feature columns only
         reasons = self._explainer.explain(
             query[:d], self.vectors[rows, :d], self._raw(rows), profile
@@ -602,6 +607,7 @@ class Recommender:
             for why in reasons:
                 mark_estimates(why, self.estimated)
         rows = rows.tolist()
+        self._tag_reasons(rows, seeds, reasons)
         clusters = self._cluster_labels
         return [  # Result's fields after rank are the catalog's record fields, in order
             Result(rank, *record, round(score, 4), why_text(why, score), why, clusters[row])
@@ -610,6 +616,22 @@ class Recommender:
                     strict=True), 1
             )
         ]
+
+    def _tag_reasons(self, rows: list[int], seeds, reasons) -> None:
+        """A reason for the tags a track shares with the seeds ("tags: mellow, acoustic"),
+        in the track's order (most likely first), when the catalog has tags."""
+        seed_rows = [s.row for s in seeds if not s.external and s.row is not None]
+        if not seed_rows or not self.catalog.tag_names:
+            return
+        from musicrec.recommend.explain import tag_reason
+
+        wanted = {t for tags in self.catalog.cells("tags", seed_rows) for t in tags or ()}
+        if not wanted:
+            return
+        for why, tags in zip(reasons, self.catalog.cells("tags", rows), strict=True):
+            shared = [t for t in tags or () if t in wanted]
+            if shared:
+                why.append(tag_reason(shared, len(tags)))
 
     def _listening_reasons(self, rows: np.ndarray, query: np.ndarray, reasons) -> None:
         """A reason first where listening data put the track near the seeds: the cosine

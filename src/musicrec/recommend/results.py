@@ -37,6 +37,7 @@ class Result:
     popularity: int | None
     genres: list[str]
     duration_ms: int | None
+    tags: list[str]  #: the tagger's (or an imported table's) tags, most likely first
     score: float
     why: str
     reasons: list[Reason] = field(default_factory=list)

@@ -25,6 +25,7 @@ def describe_model(rec: Recommender) -> list[tuple[str, str]]:
         ("years", f"{years.min()}-{years.max()}" if len(years) else "unknown"),
         ("genres", f"{len(catalog.genre_names):,} "
          f"(most common: {', '.join(catalog.genre_names[:8])})"),
+        *_tag_rows(catalog),
         ("features", ", ".join(space.features_)),
         ("style", _style_text(space, model.kind)),
         ("listening data", _collaborative_text(space)),
@@ -42,15 +43,33 @@ def _audio_rows(space, manifest) -> list[tuple[str, str]]:
     block = getattr(space, "collab_", None)
     rows = []
     if block is not None and block.method == "audio":
-        rows.append(("sound", f"audio embedding of the recordings ({block.dims} summary "
-                     f"statistics: MFCCs, spectral contrast, chroma, onsets, tempogram), "
-                     f"standardised over the library, {block.share:.0%} of the similarity"))
+        share = block.details.get("tagger_share")
+        sound = ("audio embedding of the recordings (summary statistics: MFCCs, spectral "
+                 "contrast, chroma, onsets, tempogram)")
+        if share is not None:
+            sound += (f" blended with the pretrained tagger's 200-value embedding "
+                      f"({share:.0%} of the sound part; {block.details.get('tagged', 0):,} "
+                      "songs heard)")
+        rows.append(("sound", f"{sound}, standardised over the library, {block.share:.0%} "
+                     "of the similarity"))
     estimated = manifest.get("estimated_features") or []
     if estimated:
         rows.append(("estimates", f"{', '.join(estimated)} are estimated from the audio "
                      "(formulas in docs/audio-features.md), not Spotify's values; tempo, "
                      "key, mode, loudness and duration are measured"))
     return rows
+
+
+def _tag_rows(catalog) -> list[tuple[str, str]]:
+    """What ``info`` says of the tracks' tags (the tagger's, or an imported table's)."""
+    names = catalog.tag_names
+    if not names:
+        return []
+    counts = catalog.tracks["tags"].explode().dropna().value_counts()
+    tagged = int(catalog.tracks["tags"].map(lambda t: t is not None and len(t) > 0).sum())
+    common = ", ".join(f"{name} ({counts[name]:,})" for name in names[:10])
+    return [("tags", f"{len(names):,} tags on {tagged:,} tracks (most common: {common}); "
+             "filter with --tag/--not-tag, list with musicrec search --tag")]
 
 
 def _collaborative_text(space) -> str:

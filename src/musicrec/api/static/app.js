@@ -160,6 +160,8 @@ function options() {
   const pop = range("pop-min", "pop-max"); if (pop) filters.popularity = pop;
   if ($("explicit").value) filters.explicit = $("explicit").value === "true";
   if ($("genre").value) filters.genres = [$("genre").value];
+  if ($("tag").value) filters.tags = [$("tag").value];
+  if ($("not-tag").value) filters.exclude_tags = [$("not-tag").value];
   return { k: Number($("k").value), diversity: Number($("diversity").value), filters,
     same_cluster: $("same-cluster").checked };
 }
@@ -281,7 +283,8 @@ function renderResults(result) {
     link.textContent = r.name || r.track_id;
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = ` ${r.artists.join(", ")}${r.year ? " · " + r.year : ""}`;
+    meta.textContent = ` ${r.artists.join(", ")}${r.year ? " · " + r.year : ""}` +
+      (r.tags && r.tags.length ? ` · ${r.tags.join(", ")}` : "");
     const score = document.createElement("span");
     score.className = "score";
     score.textContent = r.score.toFixed(3);
@@ -415,6 +418,12 @@ async function start() {
     const health = await (await api("/health")).json();
     if (!health.explicit_known) $("explicit").closest("label").hidden = true;
     health.genres.forEach((g) => { const o = document.createElement("option"); o.value = g; o.textContent = g; $("genre").appendChild(o); });
+    (health.tags || []).forEach((t) => {
+      ["tag", "not-tag"].forEach((id) => {
+        const o = document.createElement("option"); o.value = t; o.textContent = t; $(id).appendChild(o);
+        $(id).closest("label").hidden = false;
+      });
+    });
   } catch (err) { showError("The service is not answering: " + err.message); }
   renderBasket();
   loadMap();

@@ -122,9 +122,10 @@ class ScanReport:
                          f"{self.jobs} worker{'s' if self.jobs > 1 else ''} "
                          f"({self.audio_seconds / 60:.1f} min of audio in {self.seconds:.1f} s)")
         if self.tagged is not None:
+            each = self.tagger_seconds / max(self.tagged_now, 1)
             lines.append(f"  tagger: {self.tagged:,} songs tagged"
-                         + (f" ({self.tagged_now:,} now, {self.tagger_seconds / self.tagged_now:.2f}"
-                            " s of one core each)" if self.tagged_now else "")
+                         + (f" ({self.tagged_now:,} now, {each:.2f} s of one core each)"
+                            if self.tagged_now else "")
                          + (f"; {len(self.tagger_errors):,} could not be tagged"
                             if self.tagger_errors else ""))
             for path, message in self.tagger_errors[:3]:
