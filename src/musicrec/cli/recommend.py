@@ -221,7 +221,7 @@ def search(
 ) -> None:
     """List catalog tracks (and tracks you added) that match TEXT, or carry a --tag; use an
     id as a seed."""
-    if not text and not tag:
+    if text is None and not tag:
         raise InvalidArgumentError("give words of a title or artist, or --tag")
     rec = where.open(spotify=spotify_settings())
     hits = rec.search(text, limit, tags=tag)

@@ -113,16 +113,17 @@ class Musicnn:
         if n == 0:
             return (np.zeros((0, len(TAGS)), np.float32),
                     np.zeros((0, EMBEDDING_DIMS), np.float32))
-        pooled = np.empty((n, 2 * 753), dtype=np.float32)
-        for i in range(n):
-            pooled[i] = self._pooled(batch[i])
-        hidden = self._bn("batch_normalization_9", pooled)
-        kernel, bias = self.dense["dense"]
-        hidden = _relu(hidden @ kernel + bias)
-        embedding = self._bn("batch_normalization_10", hidden)
-        kernel, bias = self.dense["dense_1"]
-        logits = embedding @ kernel + bias
-        with np.errstate(over="ignore"):
+        # the faithful input's infinities make NaNs on purpose (see log_mel): no warnings
+        with np.errstate(invalid="ignore", over="ignore"):
+            pooled = np.empty((n, 2 * 753), dtype=np.float32)
+            for i in range(n):
+                pooled[i] = self._pooled(batch[i])
+            hidden = self._bn("batch_normalization_9", pooled)
+            kernel, bias = self.dense["dense"]
+            hidden = _relu(hidden @ kernel + bias)
+            embedding = self._bn("batch_normalization_10", hidden)
+            kernel, bias = self.dense["dense_1"]
+            logits = embedding @ kernel + bias
             probabilities = 1.0 / (1.0 + np.exp(-logits))
         return probabilities.astype(np.float32), embedding.astype(np.float32)
 
