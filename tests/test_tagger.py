@@ -315,3 +315,44 @@ def test_a_catalog_without_tags_says_how_to_get_them(model, capsys):
     assert run(["recommend", "Blinding Lights", "--tag", "mellow"]) == 1
     err = capsys.readouterr().err
     assert "no track of this catalog has tags" in err and "tagger install" in err
+
+
+def test_tag_filters_on_the_page_in_a_browser(tagged_library):
+    """Debian's Chromium through Playwright: the page offers the library's tags, and a
+    'not tagged' choice keeps those songs out of the results."""
+    from musicrec.api.app import create_app
+    from musicrec.workspace.models import open_recommender
+    from tests.api_server import running
+    from tests.test_web import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is missing: install Debian's 'chromium' package "
+                    "(sudo apt-get install chromium; .ci/run does) to run the browser test")
+    from playwright.sync_api import sync_playwright
+
+    cache, _, _ = tagged_library
+    with running(create_app(open_recommender("library", cache_dir=cache))) as url, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url + "/")
+        page.wait_for_selector("#tag option[value=jazz]", state="attached")
+        assert page.is_visible("#tag") and page.is_visible("#not-tag")
+        page.focus("#search")
+        page.keyboard.type("Vibe Ace")
+        page.wait_for_selector("#suggestions li[aria-selected=true]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#basket li")
+        page.select_option("#not-tag", "jazz")
+        page.click("#go")
+        page.wait_for_selector("#results li.result")
+        metas = page.locator("#results .meta").all_inner_texts()
+        assert metas and not any("jazz" in m for m in metas)
+        tags = page.evaluate("fetch('/health').then((r) => r.json()).then((h) => h.tags)")
+        assert all(any(t in m for t in tags) for m in metas)  # each song's tags are shown
+        page.select_option("#not-tag", "")
+        page.select_option("#tag", "jazz")
+        page.click("#go")
+        page.wait_for_function("() => [...document.querySelectorAll('#results .meta')]"
+                               ".every((m) => m.textContent.includes('jazz'))")
+        browser.close()
