@@ -155,7 +155,7 @@ def main() -> None:
     with_ = sum(s["with"] for s in songs) / n
     tagger = sum(s["tagger"] for s in songs) / n
     print(f"{n} songs; one core, default 60 s window:")
-    print(f"| per song | without the tagger | with it | added | the tagger alone |")
+    print("| per song | without the tagger | with it | added | the tagger alone |")
     print("|---|---:|---:|---:|---:|")
     print(f"| mean CPU s | {without:.2f} | {with_:.2f} | {with_ - without:.2f} | {tagger:.2f} |")
     print(f"| worst song, added | | | {max(s['with'] - s['without'] for s in songs):.2f} | |")
