@@ -74,10 +74,12 @@ def analyse_file(path: str, window: float | None, limits: dict[str, Any] | None 
     try:
         tags = read_tags(file)
         length = tags.get("duration") if length_is_exact(file) else None  # else a guess
-        if length and limits.get("max_seconds") and length > limits["max_seconds"]:
+        # (with the analysis cached, only the tagger runs: the scan applies the limits)
+        limited = length if not limits.get("tagger_only") else None
+        if limited and limits.get("max_seconds") and limited > limits["max_seconds"]:
             return {"ok": False, "reason": "too_long",
                     "message": f"is {length / 60:.1f} min long (over the limit)"}
-        if length and limits.get("min_seconds") and length < limits["min_seconds"]:
+        if limited and limits.get("min_seconds") and limited < limits["min_seconds"]:
             return {"ok": False, "reason": "too_short",
                     "message": f"is {length:.0f} s long (under the limit)"}
         why = cut_short(file)
