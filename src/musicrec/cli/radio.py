@@ -11,6 +11,8 @@ from musicrec.cli.app import app
 from musicrec.cli.options import (
     Genres,
     ModelChoice,
+    NotTags,
+    Tags,
     Year,
     filters_from,
     model_command,
@@ -31,6 +33,8 @@ def radio(
                                                "track id or Spotify link.")],
     year: Year = None,
     genre: Genres = None,
+    tag: Tags = None,
+    not_tag: NotTags = None,
     artist_cap: Annotated[int, typer.Option(
         "--artist-cap", help=f"At most this many tracks per artist in each answer "
         f"({LIMITS['artist_cap'][0]:g}-{LIMITS['artist_cap'][1]:g}; 0: no cap).")] = int(
@@ -43,7 +47,7 @@ def radio(
     from musicrec.recommend.radio import Radio
     from musicrec.recommend.seeds import parse_seed
 
-    filters = filters_from(year, genre=genre)
+    filters = filters_from(year, genre=genre, tag=tag, not_tag=not_tag)
     rec = where.open()
     station_radio = Radio(rec, max_stations=1)
     station, result = station_radio.start([parse_seed(s) for s in seeds], n=1,

@@ -71,6 +71,6 @@ class Recommendation:
     def to_frame(self) -> pd.DataFrame:
         """Results as a DataFrame, one row per track."""
         columns = ["rank", "track_id", "name", "artists", "album", "year", "popularity",
-                   "genres", "score", "why", "cluster"]
+                   "genres", "tags", "score", "why", "cluster"]
         return pd.DataFrame([{c: getattr(r, c) for c in columns} for r in self.results],
                             columns=columns)

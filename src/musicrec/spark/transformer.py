@@ -85,9 +85,12 @@ def _vectorise(batches, *, space, out: str):
 
 
 def _canonical(frame):
+    import numpy as np
+
     from musicrec.data.schema import LIST_COLUMNS, conform
 
     tracks = conform(frame.drop(columns=["_artist"]).reset_index(drop=True), "spark")
-    for column in LIST_COLUMNS:
-        tracks[column] = [None if v is None else list(v) for v in tracks[column]]
+    for column in LIST_COLUMNS:  # Arrow lists as Python lists; an all-null column's NaN: None
+        tracks[column] = [list(v) if isinstance(v, list | tuple | np.ndarray) else None
+                          for v in tracks[column]]
     return tracks

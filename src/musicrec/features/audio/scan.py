@@ -198,8 +198,13 @@ def scan_files(folders: list[Path], cache: AnalysisCache, *,
     if todo:
         jobs = report.jobs = jobs or default_jobs()  # measured only when there is work
         part = "whole files" if window is None else f"{window:g} s from the middle of each"
-        progress.say(f"Analysing {len(todo):,} file{'s' if len(todo) > 1 else ''} with {jobs} "
-                     f"worker{'s' if jobs > 1 else ''} ({part})")
+        only = sum(e.tagger_only for e in todo.values())  # analysed before: tagger only
+        rest = len(todo) - only
+        what = f"Analysing {rest:,} file{'s' if rest != 1 else ''}" if rest else ""
+        if only:
+            what += (f" and hearing {only:,} more with the tagger" if rest else
+                     f"Hearing {only:,} file{'s' if only != 1 else ''} with the tagger")
+        progress.say(f"{what} with {jobs} worker{'s' if jobs > 1 else ''} ({part})")
         limits = {"max_seconds": None if max_minutes is None else max_minutes * 60,
                   "min_seconds": min_seconds,
                   "tagger": None if tagger is None else str(tagger)}
