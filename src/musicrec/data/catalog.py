@@ -210,9 +210,11 @@ class Catalog:
         rows = list(rows)
         if len(self) <= WHOLE_COLUMNS_UP_TO:
             columns, at = self._record_columns, rows
-        else:  # just these rows, all columns in one read
-            read = self.cells_of(self.RECORD_FIELDS, rows)
-            columns, at = _record_fields(lambda name, _: read[name], rows), range(len(rows))
+        else:  # just these rows, all columns in one read (tags only where there are any)
+            fields = self.RECORD_FIELDS if self.tag_names else self.RECORD_FIELDS[:-1]
+            read = self.cells_of(fields, rows)
+            columns, at = _record_fields(lambda name, _: read.get(name, [None] * len(rows)),
+                                         rows), range(len(rows))
         ids, names, artists, albums, years, pops, genres, durations, tags = columns
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
                  list(genres[r]), durations[r], list(tags[r])) for r in at]
@@ -311,7 +313,9 @@ class Catalog:
         """All values of a list column, sorted by how many tracks carry them."""
         cache = self.__dict__.setdefault("_label_names_of", {})
         if column not in cache:
-            cache[column] = list(self.tracks[column].explode().dropna().value_counts().index)
+            values = self.tracks[column]
+            cache[column] = (list(values.explode().dropna().value_counts().index)
+                             if values.notna().any() else [])
         return cache[column]
 
     @property
