@@ -155,6 +155,17 @@ def test_loud_music_is_heard_not_collapsed_to_one_answer(network, data_dir):
     assert np.ptp(ours, axis=0).max() > 0.05
 
 
+def test_a_clip_shorter_than_one_patch_is_repeated_to_fill_it(network, data_dir):
+    import librosa
+
+    from musicrec.features.audio.tagger.song import song_tags, tag_samples
+
+    y, rate = librosa.load(data_dir / "audio" / TRUMPET, sr=22050, duration=1.0)
+    heard = tag_samples(network, y, rate)
+    assert heard["patches"] == 1 and len(heard["embedding"]) == 200
+    assert song_tags(heard["probabilities"])[0] == "jazz"
+
+
 # ------------------------------------------------------------------ install
 def test_install_through_pip_from_a_package_index_without_network(tmp_path):
     """The real command, pip and all, against a local folder as the package index."""
