@@ -91,8 +91,8 @@ def scan_library(
         extra={"default_kind": "audio",
                "library": {"window": "full" if full else WINDOW_SECONDS,
                            "files": report.found, "songs": len(result.tracks),
-               "tagger": None if tagger_dir is None else {
-                   "model": "MSD_musicnn", "tagged": report.tagged},
+                           "tagger": None if tagger_dir is None else {
+                               "model": "MSD_musicnn", "tagged": report.tagged},
                            "skipped": dict(report.skipped), "fingerprint": fingerprint}},
         progress=progress, index=index)
     return model, report

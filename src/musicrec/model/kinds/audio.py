@@ -69,14 +69,15 @@ def blended(z, tagger, fit_rows, share: float):
     import numpy as np
 
     from musicrec.features.audio.library import standardised
+    from musicrec.features.audio.tagger.network import EMBEDDING_DIMS
     from musicrec.features.audio.tagger.song import OUTPUT_DIMS
     from musicrec.features.collaborative import unit_rows
 
     outputs = np.asarray(tagger, dtype=np.float32)
     if outputs.ndim != 2 or outputs.shape[1] != OUTPUT_DIMS:
         raise InvalidArgumentError(f"the library's tagger outputs have shape {outputs.shape}"
-                                   f"; scan it again")
-    learned = outputs[:, OUTPUT_DIMS - 200:]
+                                   "; scan it again")
+    learned = outputs[:, OUTPUT_DIMS - EMBEDDING_DIMS:]  # after the tag probabilities
     heard = np.isfinite(learned).all(axis=1)
     fitted = heard.copy() if fit_rows is None else heard & np.isin(
         np.arange(len(heard)), fit_rows)
