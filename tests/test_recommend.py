@@ -218,3 +218,40 @@ def test_a_single_request_asks_few_candidates_first_and_answers_as_a_batch(model
             assert asked[0] == ("rows", recommender_module.MIN_POOL)
             assert [r.track_id for r in alone.results] == [r.track_id for r in batch.results]
     assert widened > 0  # the whole pool was asked for where the first 30 were too few
+
+
+def test_seed_profile_weights_means_and_tallies_keys():
+    """The seeds' profile: a weighted mean per feature (missing values left out, so a
+    feature nobody has stays NaN) and the weightiest value of a categorical one."""
+    from musicrec.recommend.explain import seed_profile
+
+    features = ["energy", "key", "mode"]
+    raw = np.array([[0.2, 5.0, 1.0], [0.8, 7.0, 0.0], [0.5, 7.0, 0.0]])
+    weights = np.array([1.0, 1.0, 1.0])
+    assert np.allclose(seed_profile(raw, weights, features), [0.5, 7.0, 0.0])
+    heavy = np.array([3.0, 1.0, 1.0])  # 3 on key 5 outweighs 1 + 1 on key 7
+    assert np.allclose(seed_profile(raw, heavy, features), [0.38, 5.0, 1.0])
+    tie = np.array([2.0, 1.0, 1.0])  # 2 against 1 + 1: the lower value
+    assert seed_profile(raw, tie, features)[1:].tolist() == [5.0, 0.0]
+    raw[1, 0] = np.nan  # a missing energy: the mean of the others, weighted
+    assert seed_profile(raw, heavy, features)[0] == pytest.approx((0.6 + 0.5) / 4)
+    raw[:, 1] = np.nan  # no seed has a key: unknown, not 0
+    profile = seed_profile(raw, weights, features)
+    assert np.isnan(profile[1]) and profile[2] == 0.0
+
+
+def test_reasons_read_sound_first_then_context(rec):
+    """The one-line why: how a track sounds alike, then its context in brackets; the
+    overall cosine when no feature qualifies."""
+    from musicrec.recommend.explain import why_text
+    from musicrec.recommend.results import Reason
+
+    reasons = [Reason("year", 1999, 2001, "year 1999 vs seeds 2001", "context"),
+               Reason("energy", 0.7, 0.72, "energy 0.70 vs seeds 0.72", "sound"),
+               Reason("listening", 0.8, 1.0, "often with your songs", "listening")]
+    assert why_text(reasons, 0.9) == ("energy 0.70 vs seeds 0.72; often with your songs "
+                                      "(also year 1999 vs seeds 2001)")
+    assert why_text([], 0.912) == "close on the overall feature profile (cosine 0.91)"
+    result = rec.recommend([BAD_GUY, "blinding lights"], k=5)
+    for r in result.results:
+        assert r.why == why_text(r.reasons, r.score)

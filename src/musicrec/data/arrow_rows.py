@@ -35,10 +35,10 @@ class ArrowRows:
 
     def cells(self, rows) -> list:
         """The values at ``rows`` (positions), in order."""
-        rows = np.asarray(rows, dtype=np.int64)
         if self._read is None:
-            return self.array.take(rows).to_pylist()
-        return self._read(rows.tolist())
+            return self.array.take(np.asarray(rows, dtype=np.int64)).to_pylist()
+        return self._read(rows if isinstance(rows, list) else
+                          np.asarray(rows, dtype=np.int64).tolist())
 
     def _lists(self, rows: list[int]) -> list:
         offsets, valid, strings = self._offsets, self._valid, self._strings

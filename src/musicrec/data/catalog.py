@@ -7,6 +7,7 @@ catalog costs one memory-mapped Arrow read, even at a million tracks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -168,20 +169,32 @@ class Catalog:
         cached = self.__dict__.get("_columns", {})
         if len(self) <= WHOLE_COLUMNS_UP_TO or all(n in cached for n in names):
             return {n: self.column(n)[at] for n in names}
+        at_list = at.tolist()
         out: dict[str, np.ndarray] = {}
-        readers = self.__dict__.setdefault("_row_readers", {})
         for name in names:
-            cells = np.empty(len(at), dtype=object)
-            if name in _WHOLE_NUMBERS:
-                cells[:] = [None if v != v else float(v) for v in self.numeric(name)[at].tolist()]
-            else:
-                if name not in readers:
-                    from musicrec.data.arrow_rows import ArrowRows
-
-                    readers[name] = ArrowRows(self._arrow(name))
-                cells[:] = readers[name].cells(at)
+            cells = np.empty(len(at_list), dtype=object)
+            cells[:] = self._row_reader(name)(at_list)
             out[name] = cells
         return out
+
+    def _row_reader(self, name: str) -> Callable[[list[int]], list]:
+        """``read(rows)``: one column's Python values at ``rows`` (a list of positions)
+        in a large catalog, None for missing: text and list cells from the Arrow buffers,
+        whole numbers as int from the numeric column. Made once per column."""
+        readers = self.__dict__.setdefault("_row_readers", {})
+        read = readers.get(name)
+        if read is None:
+            if name in _WHOLE_NUMBERS:
+                values = self.numeric(name)
+
+                def read(rows: list[int]) -> list:
+                    return [None if v != v else int(v) for v in values[rows].tolist()]
+            else:
+                from musicrec.data.arrow_rows import ArrowRows
+
+                read = ArrowRows(self._arrow(name)).cells
+            readers[name] = read
+        return read
 
     def _arrow(self, name: str):
         """A column as an Arrow array (no copy for the Arrow-backed ones), for row reads."""
@@ -207,17 +220,28 @@ class Catalog:
 
     def record_values(self, rows) -> list[tuple]:
         """Each row's record as a tuple in :data:`RECORD_FIELDS` order (lists copied)."""
-        rows = list(rows)
-        if len(self) <= WHOLE_COLUMNS_UP_TO:
-            columns, at = self._record_columns, rows
-        else:  # just these rows, all columns in one read (tags only where there are any)
-            fields = self.RECORD_FIELDS if self.tag_names else self.RECORD_FIELDS[:-1]
-            read = self.cells_of(fields, rows)
-            columns, at = _record_fields(lambda name, _: read.get(name, [None] * len(rows)),
-                                         rows), range(len(rows))
-        ids, names, artists, albums, years, pops, genres, durations, tags = columns
+        rows = list(rows) if not isinstance(rows, np.ndarray) else rows.tolist()
+        if len(self) > WHOLE_COLUMNS_UP_TO:  # just these rows, each column read directly
+            return self._read_records(rows)
+        ids, names, artists, albums, years, pops, genres, durations, tags = (
+            self._record_columns)
         return [(ids[r], names[r], list(artists[r]), albums[r], years[r], pops[r],
-                 list(genres[r]), durations[r], list(tags[r])) for r in at]
+                 list(genres[r]), durations[r], list(tags[r])) for r in rows]
+
+    def _read_records(self, rows: list[int]) -> list[tuple]:
+        """:meth:`record_values` of a large catalog: each field's column read at the rows
+        (lists come fresh from the Arrow buffers; tags only where there are any)."""
+        read = self._row_reader
+        ids = read("track_id")(rows)
+        if ids and not isinstance(ids[0], str):
+            ids = [str(v) for v in ids]
+        artists, genres = ([[] if v is None else v for v in read(n)(rows)]
+                           for n in ("artists", "genres"))
+        tags = ([[] if v is None else v for v in read("tags")(rows)] if self.tag_names
+                else [[] for _ in rows])
+        return list(zip(ids, read("name")(rows), artists, read("album")(rows),
+                        read("year")(rows), read("popularity")(rows), genres,
+                        read("duration_ms")(rows), tags, strict=True))
 
     def records(self, rows) -> list[dict]:
         """The catalog's one projection of tracks into plain dicts
@@ -362,9 +386,14 @@ class Catalog:
 
     def labels(self, rows) -> list[str]:
         """:meth:`label` of several rows (each column read once)."""
-        rows = list(rows)
-        read = self.cells_of(("name", "track_id", "artists", "year"), rows)
-        names, ids, artists, years = read["name"], read["track_id"], read["artists"], read["year"]
+        rows = rows.tolist() if isinstance(rows, np.ndarray) else list(rows)
+        if len(self) > WHOLE_COLUMNS_UP_TO:  # each column read at just these rows
+            names, ids, artists, years = (self._row_reader(n)(rows)
+                                          for n in ("name", "track_id", "artists", "year"))
+        else:
+            read = self.cells_of(("name", "track_id", "artists", "year"), rows)
+            names, ids, artists, years = (read["name"], read["track_id"], read["artists"],
+                                          read["year"])
         out = []
         for name, track_id, by, year in zip(names, ids, artists, years, strict=True):
             name = f"[untitled {track_id}]" if name is None else name

@@ -47,16 +47,20 @@ def seed_profile(raw: np.ndarray, weights: np.ndarray, features: list[str]) -> n
     if raw.shape[0] == 1:
         return raw[0].copy()
     present = ~np.isnan(raw)
-    w = weights[:, None] * present
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(present, raw, 0.0).T @ weights / w.sum(0)
-    for j, feature in enumerate(features):
-        if feature in _CATEGORICAL and present[:, j].any():
-            ok = present[:, j]  # the value with the most weight; ties: the lowest value
-            tally: dict[float, float] = {}
-            for value, weight in zip(raw[ok, j].tolist(), weights[ok].tolist(), strict=True):
-                tally[value] = tally.get(value, 0.0) + weight
-            out[j] = max(sorted(tally), key=tally.__getitem__)
+    if present.all():  # the common case, without the guards missing values need
+        out = weights @ raw / weights.sum()
+    else:
+        w = weights[:, None] * present
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.where(present, raw, 0.0).T @ weights / w.sum(0)
+    for j in (j for j, feature in enumerate(features) if feature in _CATEGORICAL):
+        ok = present[:, j]  # the value with the most weight; ties: the lowest value
+        if not ok.any():
+            continue
+        tally: dict[float, float] = {}
+        for value, weight in zip(raw[ok, j].tolist(), weights[ok].tolist(), strict=True):
+            tally[value] = tally.get(value, 0.0) + weight
+        out[j] = max(sorted(tally), key=tally.__getitem__)
     return out
 
 
@@ -114,40 +118,50 @@ class Explainer:
         if self._key is not None and self._mode is not None:  # a key only with its mode
             eligible[:, self._key] &= raw[:, self._mode] == profile[self._mode]
         ranked = np.argsort(np.where(eligible, -contributions, 0.0), axis=1)
-        eligible_rows, raw_rows, seed_values = eligible.tolist(), raw.tolist(), profile.tolist()
-        features, heads, value_formats = self.features, self._heads, self._value_formats
-        context, key = self._context, self._key
+        seed_values = profile.tolist()
+        features, value_formats = self.features, self._value_formats
+        context, key, top = self._context, self._key, self.top
         templates: dict[int, str] = {}  # per feature: "energy %.2f vs seeds 0.88"
         out: list[list[Reason]] = []
-        for i, order in enumerate(ranked.tolist()):
+        for order, eligible_i, raw_i in zip(ranked.tolist(), eligible.tolist(), raw.tolist(),
+                                            strict=True):
             sound: list[Reason] = []
             extra: list[Reason] = []
-            eligible_i, raw_i = eligible_rows[i], raw_rows[i]
-            for j in order:
+            for j in order:  # strongest contribution first, the eligible ones only
                 if not eligible_i[j]:
                     break
-                group = extra if context[j] else sound
-                if len(group) >= (CONTEXT_REASONS if context[j] else self.top):
+                if context[j]:
+                    if len(extra) >= CONTEXT_REASONS:
+                        continue
+                    group, kind = extra, "context"
+                elif len(sound) >= top:
                     continue
+                else:
+                    group, kind = sound, "sound"
                 value = raw_i[j]
-                if j == key:
-                    mode = seed_values[self._mode]
-                    text = f"key {key_name(value, mode)} vs seeds {key_name(seed_values[j], mode)}"
-                    sound.append(Reason(features[j], value, seed_values[j], text, "sound"))
-                    continue
                 template = templates.get(j)
                 if template is None:
-                    seed_text = format_value(features[j], seed_values[j]).replace("%", "%%")
-                    template = templates[j] = (
-                        f"{heads[j]}{value_formats[j] or '%s'} vs seeds {seed_text}"
-                    )
-                shown = value if value_formats[j] else format_value(features[j], value)
-                group.append(Reason(features[j], value, seed_values[j], template % shown,
-                                    "context" if context[j] else "sound"))
-                if len(sound) >= self.top and len(extra) >= CONTEXT_REASONS:
+                    template = templates[j] = self._template(j, seed_values)
+                if j == key:
+                    text = template % key_name(value, seed_values[self._mode])
+                else:
+                    text = template % (value if value_formats[j] else
+                                       format_value(features[j], value))
+                group.append(Reason(features[j], value, seed_values[j], text, kind))
+                if len(sound) >= top and len(extra) >= CONTEXT_REASONS:
                     break
-            out.append(sound + extra)
+            sound.extend(extra)
+            out.append(sound)
         return out
+
+    def _template(self, j: int, seed_values: list[float]) -> str:
+        """Feature ``j``'s reason text with a slot for the track's value: "energy %.2f vs
+        seeds 0.88", "key %s vs seeds C# minor"."""
+        if j == self._key:
+            seeds = key_name(seed_values[j], seed_values[self._mode]).replace("%", "%%")
+            return f"key %s vs seeds {seeds}"
+        seeds = format_value(self.features[j], seed_values[j]).replace("%", "%%")
+        return f"{self._heads[j]}{self._value_formats[j] or '%s'} vs seeds {seeds}"
 
 
 def listening_reason(cosine: float) -> Reason:
@@ -182,7 +196,9 @@ def mark_estimates(reasons: list[Reason], estimated: frozenset[str]) -> None:
 def why_text(reasons: list[Reason], score: float) -> str:
     """The one-line explanation shown to users: what listening data says, how it sounds
     alike, then context."""
-    sound = "; ".join(r.text for r in reasons if r.kind in ("listening", "sound"))
-    context = "; ".join(r.text for r in reasons if r.kind == "context")
+    sound, context = [], []
+    for r in reasons:
+        (context if r.kind == "context" else sound).append(r.text)
+    sound, context = "; ".join(sound), "; ".join(context)
     text = sound or f"close on the overall feature profile (cosine {score:.2f})"
     return f"{text} (also {context})" if context else text

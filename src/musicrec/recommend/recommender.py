@@ -132,12 +132,13 @@ class Recommender:
             return self._raw_all[rows]
         # the catalog's float64 columns (converted once each), read at these rows
         columns = self._raw_columns
-        if np.ndim(rows) == 0:
+        if isinstance(rows, int | np.integer):
             return np.array([column[rows] for column in columns])
-        out = np.empty((len(rows), len(columns)))
+        rows = np.asarray(rows, dtype=np.intp)
+        out = np.empty((len(columns), len(rows)))
         for j, column in enumerate(columns):
-            out[:, j] = column[rows]
-        return out
+            out[j] = column[rows]
+        return out.T
 
     @cached_property
     def _raw_columns(self) -> list[np.ndarray]:
@@ -578,12 +579,12 @@ class Recommender:
             return _Query(request, pos, neg, np.array(vectors[row], dtype=np.float32),
                           self._raw(row), row, allowed, exclude)
         pos_w = np.array([r.seed.weight for r in pos])
-        query = (pos_w[:, None] * self._seed_vectors(pos)).sum(0) / pos_w.sum()
+        query = pos_w @ self._seed_vectors(pos) / pos_w.sum()  # the weighted mean
         if neg:
             neg_w = np.array([r.seed.weight for r in neg])
-            away = (neg_w[:, None] * self._seed_vectors(neg)).sum(0) / neg_w.sum()
+            away = neg_w @ self._seed_vectors(neg) / neg_w.sum()
             query = query - NEGATIVE_STRENGTH * away
-        norm = np.linalg.norm(query)
+        norm = float(np.sqrt(query @ query))
         query = (query / norm if norm > 0 else query).astype(np.float32)
         raw = (self._raw([r.row for r in pos]) if not any(r.external for r in pos) else
                np.stack([r.raw if r.external else self._raw(r.row) for r in pos]))
@@ -591,6 +592,8 @@ class Recommender:
         return _Query(request, pos, neg, query, profile, None, allowed, exclude)
 
     def _seed_vectors(self, seeds: list[ResolvedSeed]) -> np.ndarray:
+        if not any(r.external for r in seeds):  # one gather of the catalog's rows
+            return self.vectors[[r.row for r in seeds]]
         return np.stack([r.vector if r.external else self.vectors[r.row] for r in seeds])
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile, seeds=()
