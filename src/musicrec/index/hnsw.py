@@ -37,7 +37,9 @@ NEIGHBOURS, BUILD_EFFORT = 16, 100
 #: queries; 64 gave 1.0 for a slower walk).
 SEARCH_EFFORT = 40
 #: The least effort for a query that is not a track's own vector (five seeds averaged,
-#: at a million tracks: recall@10 0.836 at effort 40, 0.950 at 100, 0.984 at 200).
+#: at a million tracks: recall@10 0.836 at effort 40, 0.950 at 100, 0.984 at 200 with
+#: faiss alone; through the Recommender on benchmarks/scale.py's queries 0.946 at 170,
+#: 0.949 at 185, 0.952 at 200).
 FREE_QUERY_EFFORT = 200
 
 
