@@ -78,3 +78,29 @@ def test_arrow_rows_reads_cells_as_take_does(kind):
         at = rows[rows < len(array)]
         assert ArrowRows(array).cells(at) == array.take(pa.array(at)).to_pylist()
     assert ArrowRows(names).cells([]) == []
+
+
+def test_large_catalog_reads_tags_and_missing_cells_as_a_small_one_does(model, monkeypatch):
+    """A catalog with tags (some rows without), a missing album and a missing year: its
+    records read row by row equal the whole-column reads, lists fresh for each call."""
+    from musicrec import Catalog
+
+    tracks = model.catalog.tracks.head(40).reset_index(drop=True).copy()
+    tracks["tags"] = pd.Series([["mellow", "acoustic"] if i % 3 == 0 else
+                                ([] if i % 3 == 1 else None) for i in range(40)],
+                               dtype=object)
+    tracks.loc[5, "album"] = None
+    tracks["year"] = tracks["year"].astype("Int64")
+    tracks.loc[7, "year"] = pd.NA
+    rows = [0, 5, 7, 13, 39, 2]
+    small = Catalog(tracks.copy())
+    expected = small.records(rows)
+    assert expected[0]["tags"] == ["mellow", "acoustic"] and expected[2]["year"] is None
+    assert expected[1]["album"] is None and expected[5]["tags"] == []
+    monkeypatch.setattr(catalog_module, "WHOLE_COLUMNS_UP_TO", 0)
+    large = Catalog(tracks.copy())
+    assert large.tag_names and large.records(rows) == expected
+    first, again = large.record_values(rows[:1]), large.record_values(rows[:1])
+    first[0][8].append("changed")  # a caller's edit does not reach the next read
+    assert again[0][8] == ["mellow", "acoustic"] == large.record_values(rows[:1])[0][8]
+    assert large.labels(rows) == small.labels(rows)
