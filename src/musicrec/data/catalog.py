@@ -25,7 +25,7 @@ from musicrec.errors import InvalidArgumentError, UnknownGenreError, UnknownTrac
 #: per-row reads; larger ones read the rows asked for (a million-row column takes
 #: seconds to convert, more than a first query should wait).
 WHOLE_COLUMNS_UP_TO = 50_000
-#: Columns of whole numbers, read from their numeric column by :meth:`Catalog.cells_of`.
+#: Columns of whole numbers, read from their numeric column by :meth:`Catalog._row_reader`.
 _WHOLE_NUMBERS = frozenset({"year", "popularity", "duration_ms"})
 #: Minimum rapidfuzz similarity (0-100) for a fuzzy title to be taken as a seed.
 FUZZY_ACCEPT = 88.0
@@ -159,22 +159,6 @@ class Catalog:
 
         out = np.empty(len(at), dtype=object)
         out[:] = self._arrow(name).take(pa.array(at)).to_pylist()
-        return out
-
-    def cells_of(self, names: tuple[str, ...], rows) -> dict[str, np.ndarray]:
-        """:meth:`cells` of several columns at once. A large catalog reads text and list
-        cells straight from the Arrow buffers (:mod:`musicrec.data.arrow_rows`) and whole
-        numbers from their numeric column: a result list's rows in tens of microseconds."""
-        at = np.asarray(rows, dtype=np.int64)
-        cached = self.__dict__.get("_columns", {})
-        if len(self) <= WHOLE_COLUMNS_UP_TO or all(n in cached for n in names):
-            return {n: self.column(n)[at] for n in names}
-        at_list = at.tolist()
-        out: dict[str, np.ndarray] = {}
-        for name in names:
-            cells = np.empty(len(at_list), dtype=object)
-            cells[:] = self._row_reader(name)(at_list)
-            out[name] = cells
         return out
 
     def _row_reader(self, name: str) -> Callable[[list[int]], list]:
@@ -387,13 +371,11 @@ class Catalog:
     def labels(self, rows) -> list[str]:
         """:meth:`label` of several rows (each column read once)."""
         rows = rows.tolist() if isinstance(rows, np.ndarray) else list(rows)
+        fields = ("name", "track_id", "artists", "year")
         if len(self) > WHOLE_COLUMNS_UP_TO:  # each column read at just these rows
-            names, ids, artists, years = (self._row_reader(n)(rows)
-                                          for n in ("name", "track_id", "artists", "year"))
+            names, ids, artists, years = (self._row_reader(n)(rows) for n in fields)
         else:
-            read = self.cells_of(("name", "track_id", "artists", "year"), rows)
-            names, ids, artists, years = (read["name"], read["track_id"], read["artists"],
-                                          read["year"])
+            names, ids, artists, years = (self.column(n)[rows] for n in fields)
         out = []
         for name, track_id, by, year in zip(names, ids, artists, years, strict=True):
             name = f"[untitled {track_id}]" if name is None else name
