@@ -196,7 +196,7 @@ class Catalog:
     @cached_property
     def _record_columns(self) -> tuple[list, ...]:
         """The record fields as Python lists of Python values (fast per-row reads)."""
-        return _record_fields(self.column, None)
+        return _record_fields(self.column)
 
     #: The fields of a track record, in order (see :meth:`records`).
     RECORD_FIELDS = ("track_id", "name", "artists", "album", "year", "popularity", "genres",
@@ -579,17 +579,15 @@ def _python_values(values: pd.Series) -> np.ndarray:
     return values.to_numpy(dtype=object, na_value=None)
 
 
-def _record_fields(read, rows) -> tuple[list, ...]:
+def _record_fields(read) -> tuple[list, ...]:
     """The record columns (:attr:`Catalog.RECORD_FIELDS`) as Python lists, from
-    ``read(name)`` (whole columns) or ``read(name, rows)``."""
-    def get(name):
-        return read(name) if rows is None else read(name, rows)
-
-    ids = [str(v) for v in get("track_id")]
-    texts = [get(n).tolist() for n in ("name", "album")]
-    lists = [[[] if v is None else list(v) for v in get(n)]
+    ``read(name)``, a whole column (a large catalog reads its rows in
+    :meth:`Catalog._read_records` instead)."""
+    ids = [str(v) for v in read("track_id")]
+    texts = [read(n).tolist() for n in ("name", "album")]
+    lists = [[[] if v is None else list(v) for v in read(n)]
              for n in ("artists", "genres", "tags")]
-    whole = [[None if v is None else int(v) for v in get(n)]
+    whole = [[None if v is None else int(v) for v in read(n)]
              for n in ("year", "popularity", "duration_ms")]
     return ids, texts[0], lists[0], texts[1], whole[0], whole[1], lists[1], whole[2], lists[2]
 
