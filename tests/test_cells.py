@@ -52,7 +52,7 @@ def test_a_filter_far_from_the_query_gets_its_nearest_rows(far_filter):
     assert id(allowed) in cells._lists  # made on the second request
     assert (found >= 0).all() and allowed.mask[found].all()
     assert _recall(found, truth) >= 0.9
-    walked = np.stack([index._candidates(q[None], 10, allowed.bits, widen=1.0)[1][0]
+    walked = np.stack([index._candidates(q[None], 10, allowed, widen=1.0)[1][0]
                        for q in queries])
     assert _recall(walked, truth) < 0.5
 
@@ -112,3 +112,35 @@ def test_cells_are_saved_checked_and_optional(far_filter, tmp_path):
     np.save(tmp_path / "bad" / ROWS_FILE, np.zeros(10, dtype=np.int32))
     with pytest.raises(ModelIntegrityError, match="rebuild"):
         load_index(tmp_path / "bad", vectors)
+
+
+def test_a_graph_in_cell_order_answers_as_in_row_order(far_filter, tmp_path):
+    """Renumbering the graph's nodes by cell (what a large index does at build) changes
+    where rows sit in memory, not what a search finds: the same rows and scores for
+    tracks' own vectors, averaged seeds and a filtered walk (whose bitmap must follow
+    the new numbering), before and after saving; a bad order file is refused."""
+    import faiss
+
+    vectors, allowed, queries, index = far_filter
+    plain = HnswIndex(vectors, faiss.deserialize_index(faiss.serialize_index(index.graph)))
+    arranged = HnswIndex(vectors, faiss.deserialize_index(faiss.serialize_index(index.graph)),
+                         index.filter_cells)
+    arranged.arrange(index.filter_cells.rows)
+    assert (np.diff(index.filter_cells.rows[arranged.order]) >= 0).all()  # cells together
+    assert not np.array_equal(arranged.order, np.arange(len(vectors)))
+    own = vectors[np.random.default_rng(2).choice(len(vectors), 40)]
+    for q in (own, queries):
+        for way in ("search", "_candidates"):
+            got, expected = getattr(arranged, way)(q, 10), getattr(plain, way)(q, 10)
+            assert np.array_equal(got[0], expected[0])
+            np.testing.assert_allclose(got[1], expected[1], rtol=1e-6)
+    walked = arranged._candidates(queries, 10, allowed, widen=4.0)[1]
+    assert allowed.mask[walked[walked >= 0]].all()
+    assert np.array_equal(walked, plain._candidates(queries, 10, allowed, widen=4.0)[1])
+    save_index(arranged, tmp_path / "index")
+    again = load_index(tmp_path / "index", vectors)
+    assert np.array_equal(again.order, arranged.order)
+    assert np.array_equal(again.search(queries, 10)[0], plain.search(queries, 10)[0])
+    np.save(tmp_path / "index" / "hnsw_order.npy", np.zeros(len(vectors) - 1, dtype=np.int64))
+    with pytest.raises(ModelIntegrityError, match="rebuild"):
+        load_index(tmp_path / "index", vectors)

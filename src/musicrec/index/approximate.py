@@ -1,10 +1,11 @@
 """What the approximate backends share: restrictions and exclusions on an index whose
 search is approximate.
 
-A backend supplies ``_candidates(queries, fetch, allowed_bits)``: up to ``fetch`` rows
-per query, best first, with exact inner products (re-ranked from the model's vectors
-when its own scores are approximate), optionally only among the rows whose bit is set
-in ``allowed_bits`` (faiss filters while it searches, through an ``IDSelectorBitmap``).
+A backend supplies ``_candidates(queries, fetch, allowed)``: up to ``fetch`` rows per
+query, best first, with exact inner products (re-ranked from the model's vectors when
+its own scores are approximate), optionally only among the rows a
+:class:`~musicrec.index.base.RowMask` allows (faiss filters while it searches, through
+an ``IDSelectorBitmap`` of the mask's bits).
 
 - No restriction: ``k`` plus the number of excluded rows are fetched and the excluded
   ones dropped, so k always remain.
@@ -82,7 +83,7 @@ def add_in_batches(index, vectors: np.ndarray, label: str,
 
 
 def only_allowed(params, n: int, allowed_bits: np.ndarray | None):
-    """Make faiss search ``params`` skip the rows whose bit is not set; returns the
+    """Make faiss search ``params`` skip the ids whose bit is not set; returns the
     selector, which the caller keeps referenced until the search has run."""
     if allowed_bits is None:
         return None
@@ -119,10 +120,10 @@ class ApproximateIndex(Index):
 
     @abstractmethod
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    allowed: RowMask | None = None, widen: float = 1.0,
                     free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows), each (m, fetch), exact scores best first; row -1 pads.
-        ``allowed_bits`` (np.packbits of a row mask, little-endian) limits the search;
+        ``allowed`` limits the search to the rows it allows;
         ``widen`` multiplies its effort (1 / the share of rows allowed, so a filtered
         search still meets enough allowed rows). ``free``: the queries are not indexed
         rows (several seeds averaged, a track from elsewhere); they often lie away from
@@ -177,7 +178,7 @@ class ApproximateIndex(Index):
                 found = (None if self.filter_cells is None else
                          self.filter_cells.search(queries[i: i + 1], fetch, given))
                 if found is None:  # the index's own search, skipping refused rows
-                    found = self._candidates(queries[i: i + 1], fetch, given.bits,
+                    found = self._candidates(queries[i: i + 1], fetch, given,
                                              widen=min(MAX_WIDEN, WIDEN * n / given.count),
                                              free=free_queries)
                 found_scores, found_rows = found

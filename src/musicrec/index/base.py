@@ -35,12 +35,13 @@ class RowMask:
     Recommender keeps the masks of recent filters, so a repeated filter costs nothing).
     """
 
-    __slots__ = ("mask", "_count", "_bits", "__weakref__")
+    __slots__ = ("mask", "_count", "_bits", "_ordered", "__weakref__")
 
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = np.asarray(mask, dtype=bool)
         self._count: int | None = None
         self._bits: np.ndarray | None = None
+        self._ordered: tuple[np.ndarray, np.ndarray] | None = None  # (order, its bits)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         return self.mask[rows]
@@ -58,6 +59,16 @@ class RowMask:
         if self._bits is None:
             self._bits = np.packbits(self.mask, bitorder="little")
         return self._bits
+
+    def bits_in(self, order: np.ndarray | None) -> np.ndarray:
+        """:attr:`bits` for an index that keeps its rows in ``order`` (position i holds
+        row ``order[i]``; None: row order), worked out once per mask and order."""
+        if order is None:
+            return self.bits
+        kept = self._ordered
+        if kept is None or kept[0] is not order:
+            kept = self._ordered = (order, np.packbits(self.mask[order], bitorder="little"))
+        return kept[1]
 
 
 def passes(allowed: Allowed, rows: np.ndarray) -> np.ndarray:

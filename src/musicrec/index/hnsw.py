@@ -7,6 +7,13 @@ and exclusions are handled as for every approximate backend
 (:mod:`musicrec.index.approximate`). The graph
 stores the vectors in full (HNSW,Flat), so its scores are exact inner products.
 
+An index that keeps cells also keeps its graph in cell order: the graph's nodes (and
+the vectors faiss stores beside them) are renumbered so that the rows of one cell sit
+together in memory, and ``hnsw_order.npy`` maps each node back to its catalog row. A
+walk stays among a few neighbouring cells, so it then touches fewer pages and cache
+lines (at a million tracks, 20% less time per walk for the same nodes and the same
+results; docs/performance.md).
+
 Saved with ``faiss.write_index`` (faiss's own binary format, no pickle) and checked on
 load against the model's vectors.
 """
@@ -18,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from musicrec.errors import ModelIntegrityError
 from musicrec.index.approximate import (
     ApproximateIndex,
     add_in_batches,
@@ -26,10 +34,11 @@ from musicrec.index.approximate import (
     only_allowed,
     read_faiss_index,
 )
+from musicrec.index.base import RowMask
 from musicrec.index.cells import CELLS_FROM, Cells
 from musicrec.progress import Progress
 
-FILE = "hnsw.faiss"
+FILE, ORDER_FILE = "hnsw.faiss", "hnsw_order.npy"
 #: Graph degree and build effort (faiss's M and efConstruction).
 NEIGHBOURS, BUILD_EFFORT = 16, 100
 #: Search effort: candidates kept while walking, at least this many or the fetch size
@@ -48,10 +57,13 @@ class HnswIndex(ApproximateIndex):
 
     name = "hnsw"
 
-    def __init__(self, vectors: np.ndarray, graph, cells: Cells | None = None) -> None:
+    def __init__(self, vectors: np.ndarray, graph, cells: Cells | None = None,
+                 order: np.ndarray | None = None) -> None:
         self.vectors = np.asarray(vectors)
         self.graph = graph
         self.filter_cells = cells
+        #: the catalog row of each graph node (None: node i is row i)
+        self.order = order
         self._plain: dict[int, object] = {}  # search parameters by effort, unfiltered
 
     @classmethod
@@ -60,39 +72,85 @@ class HnswIndex(ApproximateIndex):
         graph = faiss.IndexHNSWFlat(vectors.shape[1], NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
         graph.hnsw.efConstruction = BUILD_EFFORT
         add_in_batches(graph, vectors, "HNSW graph", progress)
-        cells = Cells.learn(vectors, progress) if len(vectors) >= CELLS_FROM else None
-        return cls(vectors, graph, cells)
+        index = cls(vectors, graph)
+        if len(vectors) >= CELLS_FROM:
+            index.filter_cells = Cells.learn(vectors, progress)
+            if progress is not None:
+                progress.say("Arranging the graph by cells")
+            index.arrange(index.filter_cells.rows)
+        return index
+
+    def arrange(self, cell_of_rows: np.ndarray) -> None:
+        """Renumber the graph's nodes so that the rows of each cell are adjacent (rows
+        in their order within a cell); searches answer the same rows as before. The
+        graph must be in memory (as built), not memory-mapped."""
+        order = np.argsort(np.asarray(cell_of_rows), kind="stable").astype(np.int64)
+        # node i becomes the node that held row order[i] (node r, unless arranged before)
+        self.graph.permute_entries(order if self.order is None else
+                                   np.argsort(self.order)[order])
+        self.order = order
 
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    allowed: RowMask | None = None, widen: float = 1.0,
                     free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         import faiss  # (its thread count was set when the index was built or loaded)
 
         effort = int(max(FREE_QUERY_EFFORT if free else SEARCH_EFFORT, fetch) * widen)
-        if allowed_bits is None:  # the commonest search: its parameters made once
+        if allowed is None:  # the commonest search: its parameters made once
             params = self._plain.get(effort)
             if params is None:
                 params = self._plain[effort] = faiss.SearchParametersHNSW()
                 params.efSearch = effort
-            return self.graph.search(queries, fetch, params=params)
+            return self._as_rows(*self.graph.search(queries, fetch, params=params))
         params = faiss.SearchParametersHNSW()
         params.efSearch = effort
-        selector = only_allowed(params, len(self.vectors), allowed_bits)
+        selector = only_allowed(params, len(self.vectors), allowed.bits_in(self.order))
         found = self.graph.search(queries, fetch, params=params)
         del selector  # (held until the search has run)
-        return found
+        return self._as_rows(*found)
+
+    def _as_rows(self, scores: np.ndarray, nodes: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Found graph nodes as catalog rows (-1 stays -1)."""
+        if self.order is None:
+            return scores, nodes
+        rows = self.order[nodes]
+        rows[nodes < 0] = -1
+        return scores, rows
 
     def describe(self) -> str:
         return f"hnsw (approximate: faiss HNSW graph, M {self.graph.hnsw.nb_neighbors(1)})"
 
     def save(self, directory: Path) -> dict[str, Any]:
         faiss_module(1).write_index(self.graph, str(directory / FILE))
+        files = [FILE]
+        if self.order is not None:
+            np.save(directory / ORDER_FILE, self.order)
+            files.append(ORDER_FILE)
         cells = self.filter_cells.save(directory) if self.filter_cells is not None else []
-        return {"files": [FILE, *cells], "neighbours": NEIGHBOURS,
+        return {"files": [*files, *cells], "neighbours": NEIGHBOURS,
                 "build_effort": BUILD_EFFORT}
 
     @classmethod
     def load(cls, directory: Path, vectors: np.ndarray, saved: dict[str, Any]) -> HnswIndex:
         graph = read_faiss_index(directory / FILE, "HNSW")
         check_loaded(graph, vectors, directory, "HNSW")
-        return cls(vectors, graph, Cells.load(directory, vectors))
+        return cls(vectors, graph, Cells.load(directory, vectors),
+                   _load_order(directory, len(vectors)))
+
+
+def _load_order(directory: Path, n: int) -> np.ndarray | None:
+    """The saved node order (None for a graph saved in row order); ModelIntegrityError
+    when it is unreadable or does not fit ``n`` rows."""
+    path = directory / ORDER_FILE
+    if not path.exists():
+        return None
+    try:
+        order = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ModelIntegrityError(f"the graph order {path} cannot be read ({exc})") from None
+    if (order.shape != (n,) or order.dtype != np.int64
+            or (n and not 0 <= int(order.min()) <= int(order.max()) < n)):
+        raise ModelIntegrityError(f"the graph order {path} does not fit the model's "
+                                  "vectors; rebuild it")
+    return order

@@ -30,6 +30,7 @@ from musicrec.index.approximate import (
     only_allowed,
     read_faiss_index,
 )
+from musicrec.index.base import RowMask
 from musicrec.progress import Progress
 
 FILE = "ivf.faiss"
@@ -74,13 +75,14 @@ class IvfIndex(ApproximateIndex):
         return cls(vectors, cells)
 
     def _candidates(self, queries: np.ndarray, fetch: int,
-                    allowed_bits: np.ndarray | None = None, widen: float = 1.0,
+                    allowed: RowMask | None = None, widen: float = 1.0,
                     free: bool = False) -> tuple[np.ndarray, np.ndarray]:
         import faiss  # (its thread count was set when the index was built or loaded)
 
         wanted = min(len(self.vectors), fetch * RERANK)
         params = faiss.SearchParametersIVF()
-        selector = only_allowed(params, len(self.vectors), allowed_bits)  # held below
+        selector = only_allowed(params, len(self.vectors),  # held below
+                                None if allowed is None else allowed.bits)
         probes = min(self.cells.nlist, int(self.probes * widen))
         while True:  # the probed cells may hold fewer rows than wanted: probe more
             params.nprobe = probes
