@@ -15,9 +15,10 @@ each cell holding any of them is represented by the mean of those rows rather th
 its centre: a year filter keeps one side of many cells, and that side is what a query
 should be compared with (at a million tracks, recall@10 0.992 against 0.92 when probing
 by the centres, same effort). A query then scans the allowed rows of the
-``PROBE_SHARE`` of those cells that are nearest to it, with exact float32 inner
-products. A filter's first request does not wait for its lists (about half a second at
-a million tracks for a filter allowing a fifth): it is answered as before, by the
+``PROBE_SHARE`` of those cells that are nearest to it (at least ``MIN_PROBED``), with
+exact float32 inner products. A filter's first request does not wait for its lists
+(about half a second at a million tracks for a filter allowing a fifth): it is
+answered as before, by the
 graph walk and, where that finds too few, an exact scan, so a one-off command never
 pays for lists it will not reuse. The lists of recent filters are kept (at most
 ``BUDGET_SHARE`` of the catalog's rows in all, least recently used dropped first).
@@ -43,9 +44,13 @@ CELLS_FROM = 100_000
 #: Rows per centre in the sample the centres are learned from.
 TRAIN_PER_CELL = 40
 #: Share of a filter's cells a query scans (their allowed rows only); at a million
-#: tracks, five seeds and a filter allowing a fifth: recall@10 0.970 at 0.1, 0.992 at
-#: 0.15, 0.997 at 0.2 (benchmarks/scale.py; docs/performance.md).
-PROBE_SHARE = 0.15
+#: tracks and a filter allowing a fifth, recall@10 of five seeds averaged: 0.959 at
+#: 0.08, 0.972 at 0.1, 0.982 at 0.12, 0.991 at 0.15; of one seed: 0.992 at 0.1, 0.997
+#: at 0.15. 0.1 scans a third fewer rows than 0.15 (0.35 ms against 0.49 ms for five
+#: seeds) for recall well above 0.95 (benchmarks/scale.py; docs/performance.md).
+#: A query scans at least MIN_PROBED cells: a filter's nearest rows spread over about
+#: as many cells whatever the catalog's size, so a smaller one needs a larger share.
+PROBE_SHARE, MIN_PROBED = 0.1, 50
 #: Filters allowing more than this share of rows search the graph with a bitmap instead.
 MAX_SHARE = 0.5
 #: Rows kept in the lists of recent filters, as a share of the catalog's rows.
@@ -135,7 +140,8 @@ class Cells:
         if lists is None:
             return None
         params = faiss.SearchParametersIVF()
-        params.nprobe = max(1, math.ceil(self.probe_share * lists.nlist))
+        params.nprobe = min(lists.nlist, max(MIN_PROBED,
+                                             math.ceil(self.probe_share * lists.nlist)))
         return lists.search(queries, min(fetch, allowed.count), params=params)
 
     def _lists_for(self, allowed):

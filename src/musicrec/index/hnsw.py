@@ -101,6 +101,9 @@ class HnswIndex(ApproximateIndex):
             if params is None:
                 params = self._plain[effort] = faiss.SearchParametersHNSW()
                 params.efSearch = effort
+                # faiss's walk without a bounded queue: the same rows, 3% sooner at a
+                # million tracks (docs/performance.md)
+                params.bounded_queue = False
             return self._as_rows(*self.graph.search(queries, fetch, params=params))
         params = faiss.SearchParametersHNSW()
         params.efSearch = effort
