@@ -118,7 +118,8 @@ def test_a_graph_in_cell_order_answers_as_in_row_order(far_filter, tmp_path):
     """Renumbering the graph's nodes by cell (what a large index does at build) changes
     where rows sit in memory, not what a search finds: the same rows and scores for
     tracks' own vectors, averaged seeds and a filtered walk (whose bitmap must follow
-    the new numbering), before and after saving; a bad order file is refused."""
+    the new numbering), before and after saving; a row's vector read from the graph is
+    the model's; a bad order file is refused."""
     import faiss
 
     vectors, allowed, queries, index = far_filter
@@ -128,7 +129,10 @@ def test_a_graph_in_cell_order_answers_as_in_row_order(far_filter, tmp_path):
     arranged.arrange(index.filter_cells.rows)
     assert (np.diff(index.filter_cells.rows[arranged.order]) >= 0).all()  # cells together
     assert not np.array_equal(arranged.order, np.arange(len(vectors)))
-    own = vectors[np.random.default_rng(2).choice(len(vectors), 40)]
+    picked = np.random.default_rng(2).choice(len(vectors), 40)
+    own = vectors[picked]
+    for graph in (plain, arranged):  # the graph's row-major copy, read by row
+        assert np.array_equal(graph.vectors_at(picked), own)
     for q in (own, queries):
         for way in ("search", "_candidates"):
             got, expected = getattr(arranged, way)(q, 10), getattr(plain, way)(q, 10)

@@ -146,8 +146,7 @@ class ApproximateIndex(Index):
         allowed: Allowed | Sequence[Allowed] = None,
         exclude: Sequence[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        return self._search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude,
-                            free_queries=False)
+        return self._search(self.vectors_at(rows), k, allowed, exclude, free_queries=False)
 
     def _search(self, queries, k: int, allowed, exclude, *, free_queries: bool
                 ) -> tuple[np.ndarray, np.ndarray]:

@@ -150,7 +150,13 @@ class Index(ABC):
     ) -> tuple[np.ndarray, np.ndarray]:
         """The same as ``search`` with indexed rows' own vectors as the queries ("more
         like this track"); a backend may have a faster way to answer."""
-        return self.search(np.asarray(self.vectors[np.asarray(rows)]), k, allowed, exclude)
+        return self.search(self.vectors_at(rows), k, allowed, exclude)
+
+    def vectors_at(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The vectors of ``rows`` (a float32 array of their own). A backend that keeps
+        the vectors row by row reads them from there: a row is then a few adjacent
+        cache lines, not one line per dimension of a column-major matrix."""
+        return np.asarray(self.vectors[np.asarray(rows)], dtype=np.float32)
 
     def describe(self) -> str:
         """One line for ``musicrec info``."""

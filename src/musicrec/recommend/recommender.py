@@ -573,10 +573,9 @@ class Recommender:
             )
         allowed = self._allowed(request, pos, allowed_mask, masks)
         exclude = self._excluded((*pos, *neg))  # the seeds and every version of them
-        vectors = self.vectors
         if len(pos) == 1 and not neg and not pos[0].external:  # its own vector is the query
             row = pos[0].row
-            return _Query(request, pos, neg, np.array(vectors[row], dtype=np.float32),
+            return _Query(request, pos, neg, self.index.vectors_at([row])[0],
                           self._raw(row), row, allowed, exclude)
         pos_w = np.array([r.seed.weight for r in pos])
         query = pos_w @ self._seed_vectors(pos) / pos_w.sum()  # the weighted mean
@@ -593,14 +592,14 @@ class Recommender:
 
     def _seed_vectors(self, seeds: list[ResolvedSeed]) -> np.ndarray:
         if not any(r.external for r in seeds):  # one gather of the catalog's rows
-            return self.vectors[[r.row for r in seeds]]
+            return self.index.vectors_at([r.row for r in seeds])
         return np.stack([r.vector if r.external else self.vectors[r.row] for r in seeds])
 
     def _results(self, rows: np.ndarray, scores: np.ndarray, query, profile, seeds=()
                  ) -> list[Result]:
         d = len(self.space.features_)  # explanations read the audio-feature columns only
         reasons = self._explainer.explain(
-            query[:d], self.vectors[rows, :d], self._raw(rows), profile
+            query[:d], self.index.vectors_at(rows)[:, :d], self._raw(rows), profile
         )
         if self.space.collab_ is not None:
             self._listening_reasons(rows, query, reasons)
