@@ -11,8 +11,8 @@ An index that keeps cells also keeps its graph in cell order: the graph's nodes 
 the vectors faiss stores beside them) are renumbered so that the rows of one cell sit
 together in memory, and ``hnsw_order.npy`` maps each node back to its catalog row. A
 walk stays among a few neighbouring cells, so it then touches fewer pages and cache
-lines (at a million tracks, 20% less time per walk for the same nodes and the same
-results; docs/performance.md).
+lines (at a million tracks, 20% less time per walk for the same results;
+docs/performance.md).
 
 Saved with ``faiss.write_index`` (faiss's own binary format, no pickle) and checked on
 load against the model's vectors.
