@@ -18,10 +18,10 @@ by the centres, same effort). A query then scans the allowed rows of the
 ``PROBE_SHARE`` of those cells that are nearest to it (at least ``MIN_PROBED``), with
 exact float32 inner products. A filter's first request does not wait for its lists
 (about half a second at a million tracks for a filter allowing a fifth): it is
-answered as before, by the
-graph walk and, where that finds too few, an exact scan, so a one-off command never
-pays for lists it will not reuse. The lists of recent filters are kept (at most
-``BUDGET_SHARE`` of the catalog's rows in all, least recently used dropped first).
+answered as before, by the graph walk and, where that finds too few, an exact scan,
+so a one-off command never pays for lists it will not reuse. The lists of recent
+filters are kept (at most ``BUDGET_SHARE`` of the catalog's rows in all, least
+recently used dropped first).
 """
 
 from __future__ import annotations

@@ -122,8 +122,8 @@ class HnswIndex(ApproximateIndex):
 
     def vectors_at(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The rows' vectors as the graph stores them (row-major, the same float32
-        values as the model's column-major matrix): 5 us for five rows at a million
-        tracks against 40 us from the model's matrix with the caches cold."""
+        values as the model's column-major matrix): five seeds' vectors in 15 us inside
+        a request at a million tracks, against 50 us from the model's matrix."""
         stored, nodes = self._stored
         rows = np.asarray(rows, dtype=np.int64)
         return stored[rows if nodes is None else nodes[rows]]
