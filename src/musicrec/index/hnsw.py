@@ -41,22 +41,22 @@ from musicrec.index.cells import CELLS_FROM, Cells
 from musicrec.progress import Progress
 
 FILE, ORDER_FILE = "hnsw.faiss", "hnsw_order.npy"
-#: Graph degree and build effort (faiss's M and efConstruction). Effort 200 builds a
-#: million tracks' graph in 162 s against 126 s for 100 (two threads), and its walks
-#: need less effort for the same recall: five seeds averaged, recall@10 0.960 at walk
-#: effort 100 and 0.975 at 150, against 0.935 and 0.959 on the graph built with 100.
-NEIGHBOURS, BUILD_EFFORT = 16, 200
+#: Graph degree and build effort (faiss's M and efConstruction). A better-connected
+#: graph needs less walking for the same recall on averaged seeds: at a million tracks,
+#: benchmarks/scale.py's five-seed queries with faiss alone reach recall@10 0.967 at
+#: walk effort 150 on M 24 / effort 200 (180 s to build on two threads), against 0.949
+#: on M 16 / 200 (162 s) and 0.969 on M 16 / 400 (336 s); docs/performance.md.
+NEIGHBOURS, BUILD_EFFORT = 24, 200
 #: Search effort: candidates kept while walking, at least this many or the fetch size
 #: (40: recall@10 0.9997 through the Recommender at a million tracks, 300 one-track
 #: queries; 64 gave 1.0 for a slower walk).
 SEARCH_EFFORT = 40
 #: The least effort for a query that is not a track's own vector: five seeds averaged
 #: lie away from every track, where a walk tuned for a track's own neighbourhood stops
-#: too soon. At a million tracks, recall@10 through the Recommender on
-#: benchmarks/scale.py's 100 five-seed requests (and on 300 others): 0.949 (0.966) at
-#: 150, 0.956 (0.972) at 175, 0.965 (0.979) at 200, 0.972 (0.984) at 250; 0.952 at 200
-#: on a graph built with effort 100.
-FREE_QUERY_EFFORT = 200
+#: too soon. At a million tracks, M 24: recall@10 0.943 at 100, 0.967 at 150, 0.981 at
+#: 200 on benchmarks/scale.py's 100 five-seed queries (faiss alone); on M 16 / 200,
+#: through the Recommender, 0.949 at 150 and 0.965 at 200.
+FREE_QUERY_EFFORT = 150
 
 
 class HnswIndex(ApproximateIndex):
